@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (one direction only):
+//   MMCore ← MMPatch ← MMExtract(CClang) ← MMAnalysis(MMFacts) ← MMChecks ← MMReport ← MMReview ← mmreview
+// No libclang type leaves MMExtract; everything after it works on MMCore values.
+let clangFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
+
+let package = Package(
+    name: "mmreview",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mmreview", targets: ["mmreview"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        .target(name: "MMCore"),
+        .target(name: "MMPatch", dependencies: ["MMCore"]),
+        .systemLibrary(name: "CClang", path: "Sources/CClang"),
+        .target(name: "MMExtract", dependencies: ["MMCore", "CClang"], swiftSettings: clangFlags),
+        .target(name: "MMFacts", dependencies: ["MMCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "MMAnalysis", dependencies: ["MMCore", "MMFacts"]),
+        .target(name: "MMChecks", dependencies: ["MMCore", "MMFacts", "MMAnalysis"]),
+        .target(name: "MMReport", dependencies: ["MMCore"]),
+        .target(name: "MMReview",
+                dependencies: ["MMCore", "MMPatch", "MMExtract", "MMFacts", "MMAnalysis", "MMChecks", "MMReport"],
+                swiftSettings: clangFlags),
+        .executableTarget(name: "mmreview",
+                          dependencies: ["MMReview", "MMCore", "MMReport",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: clangFlags),
+        .testTarget(name: "MMPatchTests", dependencies: ["MMPatch", "MMCore"]),
+        .testTarget(name: "MMExtractTests", dependencies: ["MMExtract", "MMPatch", "MMCore"], swiftSettings: clangFlags),
+        .testTarget(name: "MMAnalysisTests", dependencies: ["MMAnalysis", "MMChecks", "MMFacts", "MMCore"]),
+        .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"], swiftSettings: clangFlags),
+    ],
+    swiftLanguageModes: [.v6]
+)
