@@ -1,0 +1,170 @@
+import Foundation
+
+/// A fact a path knows: `atom` is true (non-zero, non-NULL) or false.
+public struct Fact: Sendable, Hashable, Comparable {
+    public var atom: String
+    public var value: Bool
+
+    public init(atom: String, value: Bool) {
+        self.atom = atom
+        self.value = value
+    }
+
+    public static func < (a: Fact, b: Fact) -> Bool {
+        a.atom != b.atom ? a.atom < b.atom : (!a.value && b.value)
+    }
+}
+
+/// Turns branch conditions into facts, only where the meaning is certain: `x`, `!x`, `x == NULL`,
+/// `x != 0`, `x < 0` (an error code is non-zero), the operands of `&&` on the true edge and of `||`
+/// on the false edge. Atoms are expression texts without blanks, so `ret` and `ret ` agree.
+public enum ConditionFacts {
+    public static func atom(_ text: String) -> String {
+        String(text.filter { !$0.isWhitespace })
+    }
+
+    /// Facts that hold when `condition` evaluates to `outcome`.
+    public static func facts(condition: String, outcome: Bool) -> [Fact] {
+        let text = stripOuter(atom(condition))
+        if text.isEmpty { return [] }
+        if let parts = splitTopLevel(text, separator: "&&"), parts.count > 1 {
+            return outcome ? parts.flatMap { facts(condition: $0, outcome: true) } : []
+        }
+        if let parts = splitTopLevel(text, separator: "||"), parts.count > 1 {
+            return outcome ? [] : parts.flatMap { facts(condition: $0, outcome: false) }
+        }
+        if text.hasPrefix("!"), !text.hasPrefix("!=") {
+            let rest = stripOuter(String(text.dropFirst()))
+            if isSimpleOperand(rest) || isWrapped("(" + rest + ")") {
+                return facts(condition: rest, outcome: !outcome)
+            }
+        }
+        for (op, nonZeroWhenTrue) in [("==", false), ("!=", true)] {
+            if let parts = splitTopLevel(text, separator: op), parts.count == 2 {
+                let (lhs, rhs) = (parts[0], parts[1])
+                if isZero(rhs), isSimpleOperand(lhs) { return [Fact(atom: lhs, value: outcome == nonZeroWhenTrue)] }
+                if isZero(lhs), isSimpleOperand(rhs) { return [Fact(atom: rhs, value: outcome == nonZeroWhenTrue)] }
+                return []
+            }
+        }
+        if let parts = splitTopLevel(text, separator: "<"), parts.count == 2, isZero(parts[1]),
+           isSimpleOperand(parts[0]), outcome {
+            return [Fact(atom: parts[0], value: true)]
+        }
+        if isSimpleOperand(text) || isCall(text) {
+            for wrapper in ["likely(", "unlikely("] where text.hasPrefix(wrapper) && text.hasSuffix(")") {
+                return facts(condition: String(text.dropFirst(wrapper.count).dropLast()), outcome: outcome)
+            }
+            return [Fact(atom: text, value: outcome)]
+        }
+        return []
+    }
+
+    /// The pointer bases a lock expression dereferences: `anon_vma->lock` → [`anon_vma`],
+    /// `*ptl` → [`ptl`], `vma->vm_mm->mmap_lock` → [`vma`, `vma->vm_mm`]. Holding that lock means
+    /// these were not NULL.
+    public static func dereferencedBases(of lockExpression: String) -> [String] {
+        var bases: [String] = []
+        let text = atom(lockExpression)
+        if text.hasPrefix("*") { return [String(text.dropFirst())] }
+        var index = text.startIndex
+        while let range = text.range(of: "->", range: index..<text.endIndex) {
+            bases.append(String(text[..<range.lowerBound]))
+            index = range.upperBound
+        }
+        return bases
+    }
+
+    /// True when an atom mentions the variable `name` as a whole identifier.
+    public static func mentions(_ atom: String, variable name: String) -> Bool {
+        guard !name.isEmpty else { return false }
+        var search = atom.startIndex
+        while let range = atom.range(of: name, range: search..<atom.endIndex) {
+            let before = range.lowerBound == atom.startIndex ? nil : atom[atom.index(before: range.lowerBound)]
+            let after = range.upperBound == atom.endIndex ? nil : atom[range.upperBound]
+            let boundaryBefore = before.map { !isIdentifierCharacter($0) && $0 != "." && $0 != ">" } ?? true
+            let boundaryAfter = after.map { !isIdentifierCharacter($0) } ?? true
+            if boundaryBefore && boundaryAfter { return true }
+            search = range.upperBound
+        }
+        return false
+    }
+
+    static func isIdentifierCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+
+    static func isZero(_ text: String) -> Bool { ["0", "NULL", "0UL", "0L", "false", "(void*)0"].contains(text) }
+
+    /// An identifier or a member/dereference path (`vma`, `vma->anon_vma`, `h.count`, `*p`).
+    static func isSimpleOperand(_ text: String) -> Bool {
+        guard let first = text.first, first.isLetter || first == "_" || first == "*" else { return false }
+        return text.allSatisfy { isIdentifierCharacter($0) || $0 == "-" || $0 == ">" || $0 == "." || $0 == "*" }
+            && !text.contains("--")
+    }
+
+    static func isCall(_ text: String) -> Bool {
+        guard let open = text.firstIndex(of: "("), text.hasSuffix(")") else { return false }
+        let name = text[..<open]
+        return !name.isEmpty && name.allSatisfy(isIdentifierCharacter)
+            && isWrapped(String(text[open...]))
+    }
+
+    /// `(a)` whose first parenthesis closes at the very end.
+    static func isWrapped(_ text: String) -> Bool {
+        guard text.hasPrefix("("), text.hasSuffix(")") else { return false }
+        var depth = 0
+        for (offset, c) in text.enumerated() {
+            if c == "(" { depth += 1 }
+            if c == ")" {
+                depth -= 1
+                if depth == 0 && offset != text.count - 1 { return false }
+            }
+        }
+        return depth == 0
+    }
+
+    static func stripOuter(_ text: String) -> String {
+        var result = text
+        while isWrapped(result) { result = String(result.dropFirst().dropLast()) }
+        return result
+    }
+
+    /// Splits at `separator` outside parentheses and brackets; nil when it does not occur there.
+    static func splitTopLevel(_ text: String, separator: String) -> [String]? {
+        let chars = Array(text)
+        let sep = Array(separator)
+        var parts: [String] = []
+        var depth = 0
+        var current: [Character] = []
+        var i = 0
+        var found = false
+        while i < chars.count {
+            let c = chars[i]
+            if c == "(" || c == "[" { depth += 1 }
+            if c == ")" || c == "]" { depth -= 1 }
+            if depth == 0, i + sep.count <= chars.count, Array(chars[i..<(i + sep.count)]) == sep,
+               isStandaloneOperator(chars, at: i, length: sep.count) {
+                parts.append(String(current))
+                current = []
+                i += sep.count
+                found = true
+                continue
+            }
+            current.append(c)
+            i += 1
+        }
+        parts.append(String(current))
+        return found ? parts : nil
+    }
+
+    /// Keeps `<` from matching inside `<=`, `<<` or `->`, and `==` inside `!==`-like runs.
+    private static func isStandaloneOperator(_ chars: [Character], at index: Int, length: Int) -> Bool {
+        let before = index > 0 ? chars[index - 1] : " "
+        let after = index + length < chars.count ? chars[index + length] : " "
+        let operatorCharacters: Set<Character> = ["<", ">", "=", "!", "-", "&", "|"]
+        if length == 1 { return !operatorCharacters.contains(before) && !operatorCharacters.contains(after) }
+        if length == 2, chars[index] == "=" || chars[index] == "!" {
+            return before != "=" && before != "!" && before != "<" && before != ">" && after != "="
+        }
+        return before != chars[index] && after != chars[index]
+    }
+}

@@ -1,0 +1,259 @@
+import MMCore
+import MMFacts
+
+/// How one lock stands on one path.
+public enum LockStatus: Sendable, Hashable {
+    /// Taken in the visible code.
+    case held
+    /// Released in the visible code after being taken there.
+    case released
+    /// Presumably taken in code the patch does not show (it is released later but never taken in
+    /// sight, and a gap came before).
+    case presumedHeld
+    /// Released although this path never took it: the caller held it (a helper that drops its
+    /// caller's lock), or it was taken in unseen code.
+    case releasedFromEntry
+    /// A try-lock that failed on this path.
+    case failed
+    /// A lock presumed taken in unseen code, released in sight.
+    case releasedPresumed
+    /// The caller's lock, dropped and taken again (the function leaves it as it found it).
+    case releasedFromEntryRetaken
+}
+
+public struct LockRecord: Sendable, Hashable {
+    public var status: LockStatus
+    /// Nesting depth for nestable locks (rcu_read_lock inside rcu_read_lock).
+    public var depth: Int
+    /// The acquire (or for presumed locks, the gap) and the last release on this path.
+    public var acquiredLine: Int?
+    public var releasedLine: Int?
+    public var event: LockEvent
+}
+
+/// The locks and facts of one path through the function. Paths with the same locks are merged,
+/// keeping only the facts they share, so the number of states stays small.
+public struct LockState: Sendable, Hashable {
+    public var locks: [String: LockRecord] = [:]
+    public var facts: Set<Fact> = []
+
+    public var lockPart: [String: LockRecord] { locks }
+}
+
+/// A problem the walk met at one node.
+public struct LockIncident: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// Taken again while held; `previousLine` is where it was taken.
+        case doubleAcquire(previousLine: Int?)
+        /// Released while not held; `previousLine` is where it was released before on this path
+        /// (nil when a failed try-lock is released).
+        case doubleRelease(previousLine: Int?)
+    }
+
+    public var kind: Kind
+    public var node: Int
+    public var event: LockEvent
+}
+
+/// The lock states at each node, computed once per function side and shared by the lock checks.
+public struct LockStateAnalysis: Sendable {
+    public let graph: ControlFlowGraph
+    /// States on entry to each node.
+    public private(set) var statesAt: [Set<LockState>]
+    public private(set) var incidents: [LockIncident] = []
+    /// Every lock event by node.
+    public private(set) var events: [Int: LockEvent] = [:]
+    /// Keys released somewhere but never taken anywhere in the visible code.
+    public private(set) var releasedOnlyKeys: Set<String> = []
+
+    /// A bound on states per node; beyond it facts are dropped (paths merge by lock state alone).
+    static let stateLimit = 64
+
+    public init(model: FunctionModel, endsAtClosingBrace: Bool, resolver: LockEventResolver) {
+        graph = ControlFlowGraph(model: model, endsAtClosingBrace: endsAtClosingBrace)
+        statesAt = Array(repeating: [], count: graph.nodes.count)
+        var acquired = Set<String>()
+        var released = Set<String>()
+        for (index, node) in graph.nodes.enumerated() {
+            guard case .call(let call) = node.action, let event = resolver.event(for: call) else { continue }
+            events[index] = event
+            switch event.action {
+            case .acquire, .tryAcquire: acquired.insert(event.key)
+            case .release: released.insert(event.key)
+            case .downgrade: break
+            }
+        }
+        releasedOnlyKeys = released.subtracting(acquired)
+        var entryState = LockState()
+        if !model.startsAtDefinition { presumeHidden(&entryState, line: graph.nodes.first?.line ?? 0) }
+        run(entry: entryState)
+    }
+
+    private mutating func run(entry: LockState) {
+        statesAt[0] = [entry]
+        var worklist: [Int] = [0]
+        var queued = Set([0])
+        var seenIncidents = Set<LockIncident>()
+        var iterations = 0
+        while let node = worklist.popLast() {
+            queued.remove(node)
+            iterations += 1
+            if iterations > 200_000 { break }  // a safety net; real functions converge far sooner
+            var outgoing = Set<LockState>()
+            for state in statesAt[node] {
+                for next in transfer(state, node: node, incidents: &seenIncidents) { outgoing.insert(next) }
+            }
+            for successor in graph.nodes[node].successors {
+                let incoming = filterAssume(outgoing, at: successor)
+                let merged = Self.merge(statesAt[successor].union(incoming))
+                if merged != statesAt[successor] {
+                    statesAt[successor] = merged
+                    if !queued.contains(successor) {
+                        worklist.insert(successor, at: 0)
+                        queued.insert(successor)
+                    }
+                }
+            }
+        }
+        incidents = seenIncidents.sorted { $0.node < $1.node }
+    }
+
+    /// Applies an assume node's condition to the states flowing into it; contradicted paths vanish.
+    private func filterAssume(_ states: Set<LockState>, at node: Int) -> Set<LockState> {
+        guard case .assume(let condition, let outcome) = graph.nodes[node].action else { return states }
+        let learned = ConditionFacts.facts(condition: condition.text, outcome: outcome)
+        if learned.isEmpty { return states }
+        var result = Set<LockState>()
+        for var state in states {
+            var contradicted = false
+            for fact in learned {
+                if state.facts.contains(Fact(atom: fact.atom, value: !fact.value)) { contradicted = true; break }
+                state.facts.insert(fact)
+            }
+            if !contradicted { result.insert(state) }
+        }
+        return result
+    }
+
+    private func transfer(_ input: LockState, node: Int, incidents: inout Set<LockIncident>) -> [LockState] {
+        var state = input
+        switch graph.nodes[node].action {
+        case .assign(let assignment):
+            let target = ConditionFacts.atom(assignment.target)
+            state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: target) && $0.atom != target }
+            let value = ConditionFacts.atom(assignment.value)
+            if ConditionFacts.isZero(value) { state.facts.insert(Fact(atom: target, value: false)) }
+            return [state]
+        case .gap(let line):
+            // Unseen code may change any variable, but not the owner of a lock it leaves held.
+            let heldBases = Set(state.locks.values.filter { $0.status == .held || $0.status == .presumedHeld }
+                .flatMap { ConditionFacts.dereferencedBases(of: $0.event.display) }.map(ConditionFacts.atom))
+            state.facts = state.facts.filter { heldBases.contains($0.atom) }
+            presumeHidden(&state, line: line)
+            return [state]
+        case .call:
+            guard let event = events[node] else { return [state] }
+            return apply(event, to: state, node: node, incidents: &incidents)
+        default:
+            return [state]
+        }
+    }
+
+    /// Locks released later but never taken in sight were taken in code the patch does not show.
+    private func presumeHidden(_ state: inout LockState, line: Int) {
+        for key in releasedOnlyKeys where state.locks[key] == nil {
+            guard let event = events.values.first(where: { $0.key == key }) else { continue }
+            state.locks[key] = LockRecord(status: .presumedHeld, depth: 1, acquiredLine: line, releasedLine: nil,
+                                          event: event)
+        }
+    }
+
+    private func apply(_ event: LockEvent, to input: LockState, node: Int,
+                       incidents: inout Set<LockIncident>) -> [LockState] {
+        var state = input
+        let line = event.call.line
+        let current = state.locks[event.key]
+        let nonNull = ConditionFacts.dereferencedBases(of: event.display).map { Fact(atom: ConditionFacts.atom($0), value: true) }
+        switch event.action {
+        case .acquire:
+            if let current, current.status == .held || current.status == .presumedHeld {
+                if event.nestable {
+                    state.locks[event.key]?.depth += 1
+                    return [state]
+                }
+                incidents.insert(LockIncident(kind: .doubleAcquire(previousLine: current.acquiredLine), node: node, event: event))
+                return [state]
+            }
+            let restored = current?.status == .releasedFromEntry
+            state.locks[event.key] = LockRecord(status: restored ? .releasedFromEntryRetaken : .held, depth: 1,
+                                                acquiredLine: line, releasedLine: nil, event: event)
+            state.facts.formUnion(nonNull)
+            return [state]
+        case .tryAcquire(let atom, let heldValue):
+            if let current, current.status == .held || current.status == .presumedHeld, !event.nestable {
+                incidents.insert(LockIncident(kind: .doubleAcquire(previousLine: current.acquiredLine), node: node, event: event))
+            }
+            var held = state
+            held.facts = held.facts.filter { $0.atom != atom }
+            held.facts.insert(Fact(atom: atom, value: heldValue))
+            held.facts.formUnion(nonNull)
+            let restored = current?.status == .releasedFromEntry
+            held.locks[event.key] = LockRecord(status: restored ? .releasedFromEntryRetaken : .held, depth: 1,
+                                               acquiredLine: line, releasedLine: nil, event: event)
+            var failed = state
+            failed.facts = failed.facts.filter { $0.atom != atom }
+            failed.facts.insert(Fact(atom: atom, value: !heldValue))
+            if current == nil || current?.status == .released || current?.status == .failed {
+                failed.locks[event.key] = LockRecord(status: .failed, depth: 0, acquiredLine: line, releasedLine: nil,
+                                                     event: event)
+            }
+            return [held, failed]
+        case .release:
+            guard let current else {
+                state.locks[event.key] = LockRecord(status: .releasedFromEntry, depth: 0, acquiredLine: nil,
+                                                    releasedLine: line, event: event)
+                return [state]
+            }
+            switch current.status {
+            case .held, .presumedHeld, .releasedFromEntryRetaken:
+                if event.nestable && current.depth > 1 {
+                    state.locks[event.key]?.depth -= 1
+                } else {
+                    var record = current
+                    record.status = current.status == .releasedFromEntryRetaken ? .releasedFromEntry
+                        : (current.status == .presumedHeld ? .releasedPresumed : .released)
+                    record.depth = 0
+                    record.releasedLine = line
+                    state.locks[event.key] = record
+                }
+            case .released, .releasedPresumed:
+                incidents.insert(LockIncident(kind: .doubleRelease(previousLine: current.releasedLine), node: node, event: event))
+            case .failed:
+                incidents.insert(LockIncident(kind: .doubleRelease(previousLine: nil), node: node, event: event))
+            case .releasedFromEntry:
+                break  // a lock of the caller's, released and not retaken: nothing known
+            }
+            return [state]
+        case .downgrade:
+            return [state]
+        }
+    }
+
+    /// Merges states with equal locks, keeping the facts they share; caps the number of states.
+    static func merge(_ states: Set<LockState>) -> Set<LockState> {
+        var byLocks: [[String: LockRecord]: LockState] = [:]
+        for state in states {
+            if var existing = byLocks[state.locks] {
+                existing.facts.formIntersection(state.facts)
+                byLocks[state.locks] = existing
+            } else {
+                byLocks[state.locks] = state
+            }
+        }
+        var result = Set(byLocks.values)
+        if result.count > stateLimit {
+            result = Set(result.map { LockState(locks: $0.locks, facts: []) })
+        }
+        return result
+    }
+}

@@ -1,0 +1,114 @@
+import MMAnalysis
+import MMCore
+import MMFacts
+
+/// What a rule finds, why it matters and C examples that must and must not trigger it. The
+/// examples are the rule's tests: a line marked with `↓` must be reported, nothing else may be.
+public struct RuleDescription: Sendable {
+    public var id: String
+    public var summary: String
+    public var rationale: String
+    public var severity: Severity
+    public var triggering: [String]
+    public var nonTriggering: [String]
+
+    public init(id: String, summary: String, rationale: String, severity: Severity,
+                triggering: [String], nonTriggering: [String]) {
+        self.id = id
+        self.summary = summary
+        self.rationale = rationale
+        self.severity = severity
+        self.triggering = triggering
+        self.nonTriggering = nonTriggering
+    }
+}
+
+/// A note on a secondary line of the same function ("taken here").
+public struct SideNote: Sendable, Hashable {
+    public var line: Int
+    public var message: String
+
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
+}
+
+/// A finding on one side of the patch, before it is matched with the other side.
+public struct SideFinding: Sendable, Hashable {
+    public var rule: String
+    public var severity: Severity
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var notes: [SideNote]
+    /// Identifies the same problem on the other side regardless of line numbers.
+    public var matchKey: String
+
+    public init(rule: String, severity: Severity, line: Int, column: Int = 1, message: String,
+                notes: [SideNote] = [], matchKey: String) {
+        self.rule = rule
+        self.severity = severity
+        self.line = line
+        self.column = column
+        self.message = message
+        self.notes = notes
+        self.matchKey = matchKey
+    }
+}
+
+/// Everything a check may look at for one side of one function.
+public struct FunctionContext: Sendable {
+    public var model: FunctionModel
+    public var endsAtClosingBrace: Bool
+    public var facts: KernelFacts
+    public var locks: LockStateAnalysis
+
+    public init(model: FunctionModel, endsAtClosingBrace: Bool, facts: KernelFacts) {
+        self.model = model
+        self.endsAtClosingBrace = endsAtClosingBrace
+        self.facts = facts
+        self.locks = LockStateAnalysis(model: model, endsAtClosingBrace: endsAtClosingBrace,
+                                       resolver: LockEventResolver(facts: facts))
+    }
+
+    /// The trimmed source text of a line, for match keys and messages.
+    public func code(at line: Int) -> String {
+        (model.sourceLines[line] ?? "").trimmingBlanks()
+    }
+}
+
+public protocol FunctionCheck: Sendable {
+    var description: RuleDescription { get }
+    func check(_ context: FunctionContext) -> [SideFinding]
+}
+
+/// Every check mmreview runs, sorted by id. A test verifies each is here and documented.
+public enum CheckRegistry {
+    public static let all: [any FunctionCheck] = [
+        DoubleLockCheck(),
+        LockLeakCheck(),
+        UnbalancedUnlockCheck(),
+    ]
+
+    public static func check(id: String) -> (any FunctionCheck)? {
+        all.first { $0.description.id == id }
+    }
+}
+
+extension String {
+    func trimmingBlanks() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
+        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
+
+extension LockEvent {
+    /// How a reviewer names the lock: `'mm->mmap_sem'`, or the class for rcu and friends.
+    var spoken: String {
+        if key == className || display == className { return className ?? display }
+        return "'\(display)'"
+    }
+}

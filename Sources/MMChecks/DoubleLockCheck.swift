@@ -1,0 +1,93 @@
+import MMAnalysis
+import MMCore
+
+/// A lock taken again on a path where it is already held.
+public struct DoubleLockCheck: FunctionCheck {
+    public init() {}
+
+    public let description = RuleDescription(
+        id: "double-lock",
+        summary: "a lock is taken while it is already held",
+        rationale: """
+            Taking a spinlock, mutex or rwsem that the same path already holds deadlocks at once; \
+            a recursive down_read() deadlocks as soon as a writer queues between the two. This \
+            often appears when a patch moves an unlock, or adds a loop around locked code.
+            """,
+        severity: .error,
+        triggering: [
+            """
+            void f(struct mm_struct *mm)
+            {
+            	spin_lock(&mm->page_table_lock);
+            	g(mm);
+            ↓	spin_lock(&mm->page_table_lock);
+            	spin_unlock(&mm->page_table_lock);
+            }
+            """,
+            """
+            void f(struct mm_struct *mm, int n)
+            {
+            	int i;
+            	mmap_write_lock(mm);
+            	for (i = 0; i < n; i++) {
+            ↓		mmap_write_lock(mm);
+            		g(mm);
+            	}
+            	mmap_write_unlock(mm);
+            }
+            """,
+        ],
+        nonTriggering: [
+            """
+            void f(struct mm_struct *mm, int n)
+            {
+            	int i;
+            	for (i = 0; i < n; i++) {
+            		mmap_read_lock(mm);
+            		g(mm);
+            		mmap_read_unlock(mm);
+            	}
+            }
+            """,
+            // RCU read-side sections nest.
+            """
+            void f(void)
+            {
+            	rcu_read_lock();
+            	rcu_read_lock();
+            	g();
+            	rcu_read_unlock();
+            	rcu_read_unlock();
+            }
+            """,
+            // Two different locks of the same class.
+            """
+            void f(struct anon_vma *a, struct anon_vma *b)
+            {
+            	spin_lock(&a->lock);
+            	spin_lock_nested(&b->lock, SINGLE_DEPTH_NESTING);
+            	spin_unlock(&b->lock);
+            	spin_unlock(&a->lock);
+            }
+            """,
+        ])
+
+    public func check(_ context: FunctionContext) -> [SideFinding] {
+        var findings: [SideFinding] = []
+        var seenNodes = Set<Int>()
+        for incident in context.locks.incidents {
+            guard case .doubleAcquire(let previous) = incident.kind, !seenNodes.contains(incident.node) else { continue }
+            seenNodes.insert(incident.node)
+            let event = incident.event
+            let line = event.call.line
+            var notes: [SideNote] = []
+            if let previous { notes.append(SideNote(line: previous, message: "\(event.spoken) is already taken here")) }
+            let readNote = event.mode == .read ? " (a recursive read lock deadlocks once a writer waits)" : ""
+            findings.append(SideFinding(
+                rule: description.id, severity: description.severity, line: line, column: event.call.column,
+                message: "\(event.call.callee)() takes \(event.spoken), which this path already holds\(readNote)",
+                notes: notes, matchKey: "\(event.key)|\(context.code(at: line))"))
+        }
+        return findings
+    }
+}

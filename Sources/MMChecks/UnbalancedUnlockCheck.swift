@@ -1,0 +1,90 @@
+import MMAnalysis
+import MMCore
+
+/// A lock released on a path that already released it, or after its try-lock failed.
+public struct UnbalancedUnlockCheck: FunctionCheck {
+    public init() {}
+
+    public let description = RuleDescription(
+        id: "unbalanced-unlock",
+        summary: "a lock is released on a path where it is not held",
+        rationale: """
+            Releasing a lock twice corrupts its state (an rwsem count goes negative, a spinlock is \
+            opened under another CPU's feet). It typically comes from a patch that adds an unlock \
+            before a goto to an exit label that unlocks again, or unlocks after a failed trylock.
+            """,
+        severity: .error,
+        triggering: [
+            """
+            int f(struct mm_struct *mm)
+            {
+            	int err;
+            	mmap_read_lock(mm);
+            	err = g(mm);
+            	if (err) {
+            		mmap_read_unlock(mm);
+            		goto out;
+            	}
+            	h(mm);
+            out:
+            ↓	mmap_read_unlock(mm);
+            	return err;
+            }
+            """,
+            """
+            void f(struct mutex *m)
+            {
+            	if (!mutex_trylock(m))
+            		g();
+            ↓	mutex_unlock(m);
+            }
+            """,
+        ],
+        nonTriggering: [
+            // Releases the caller's lock: held on entry.
+            """
+            void f(struct mm_struct *mm)
+            {
+            	g(mm);
+            	mmap_read_unlock(mm);
+            }
+            """,
+            """
+            int f(struct mm_struct *mm)
+            {
+            	int err;
+            	mmap_read_lock(mm);
+            	err = g(mm);
+            	if (err)
+            		goto out;
+            	h(mm);
+            out:
+            	mmap_read_unlock(mm);
+            	return err;
+            }
+            """,
+        ])
+
+    public func check(_ context: FunctionContext) -> [SideFinding] {
+        var findings: [SideFinding] = []
+        var seenNodes = Set<Int>()
+        for incident in context.locks.incidents {
+            guard case .doubleRelease(let previous) = incident.kind, !seenNodes.contains(incident.node) else { continue }
+            seenNodes.insert(incident.node)
+            let event = incident.event
+            let line = event.call.line
+            let message: String
+            var notes: [SideNote] = []
+            if let previous {
+                message = "\(event.call.callee)() releases \(event.spoken) again; this path already released it"
+                notes.append(SideNote(line: previous, message: "\(event.spoken) is released here first"))
+            } else {
+                message = "\(event.call.callee)() releases \(event.spoken) on a path where the try-lock failed"
+            }
+            findings.append(SideFinding(
+                rule: description.id, severity: description.severity, line: line, column: event.call.column,
+                message: message, notes: notes, matchKey: "\(event.key)|\(context.code(at: line))"))
+        }
+        return findings
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Yams
+
+/// A bad entry in a rules file: names the file, the entry and the field, and what is accepted.
+public struct FactsError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var entry: String
+    public var field: String
+    public var message: String
+
+    public init(file: String, entry: String, field: String, message: String) {
+        self.file = file
+        self.entry = entry
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        if entry.isEmpty { return "\(file): \(message)" }
+        return "\(file): \(entry): field '\(field)': \(message)"
+    }
+}
+
+/// Reads lock facts from YAML text: the bundled copy of Rules/, a directory given with `--rules`,
+/// or both (later files add to and override earlier ones, by function and class name).
+public struct FactsLoader: Sendable {
+    public init() {}
+
+    /// The facts that ship inside the binary (a copy of the repository's Rules/).
+    public func bundled() throws(FactsError) -> KernelFacts {
+        try load(files: BundledRules.files)
+    }
+
+    /// Bundled facts extended by every `*.yaml` file of `directory`.
+    public func bundled(extendedBy directory: String) throws(FactsError) -> KernelFacts {
+        var files = BundledRules.files
+        files.append(contentsOf: try readDirectory(directory))
+        return try load(files: files)
+    }
+
+    /// Facts from the `*.yaml` files of a directory alone.
+    public func load(directory: String) throws(FactsError) -> KernelFacts {
+        try load(files: readDirectory(directory))
+    }
+
+    public func load(files: [(name: String, text: String)]) throws(FactsError) -> KernelFacts {
+        var primitives: [String: LockPrimitive] = [:]
+        var classes: [LockClass] = []
+        for file in files {
+            let root: Any?
+            do {
+                root = try Yams.load(yaml: file.text)
+            } catch {
+                throw FactsError(file: file.name, entry: "", field: "", message: "not valid YAML: \(error)")
+            }
+            guard let map = root as? [String: Any] else {
+                if root == nil { continue }
+                throw FactsError(file: file.name, entry: "", field: "",
+                                 message: "expected a mapping with 'primitives' and/or 'classes'")
+            }
+            for key in map.keys where !["primitives", "classes"].contains(key) {
+                throw FactsError(file: file.name, entry: "", field: key,
+                                 message: "unknown top-level key '\(key)'; expected 'primitives' or 'classes'")
+            }
+            if let list = map["primitives"] {
+                for primitive in try parsePrimitives(list, file: file.name) {
+                    primitives[primitive.function] = primitive
+                }
+            }
+            if let list = map["classes"] {
+                for cls in try parseClasses(list, file: file.name) {
+                    classes.removeAll { $0.name == cls.name }
+                    classes.append(cls)
+                }
+            }
+        }
+        for primitive in primitives.values {
+            if let name = primitive.className, !classes.contains(where: { $0.name == name }) {
+                throw FactsError(file: "rules", entry: "primitive '\(primitive.function)'", field: "class",
+                                 message: "unknown class '\(name)'; classes are: "
+                                    + classes.map(\.name).joined(separator: ", "))
+            }
+        }
+        return KernelFacts(primitives: primitives, classes: classes)
+    }
+
+    private func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw FactsError(file: directory, entry: "", field: "", message: "cannot read the rules directory")
+        }
+        var files: [(name: String, text: String)] = []
+        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path),
+                  let text = String(data: data, encoding: .utf8) else {
+                throw FactsError(file: path, entry: "", field: "", message: "cannot read the file as UTF-8 text")
+            }
+            files.append((path, text))
+        }
+        return files
+    }
+
+    private func parsePrimitives(_ value: Any, file: String) throws(FactsError) -> [LockPrimitive] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "primitives", field: "primitives", message: "expected a list")
+        }
+        var result: [LockPrimitive] = []
+        for (index, item) in list.enumerated() {
+            var entry = "primitive #\(index + 1)"
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: entry, field: "", message: "expected a mapping")
+            }
+            let fields = FieldReader(map: map, file: file, entry: entry)
+            let function = try fields.string("function")
+            entry = "primitive '\(function)'"
+            let reader = FieldReader(map: map, file: file, entry: entry)
+            try reader.rejectUnknown(["function", "action", "lock", "member", "class", "kind", "mode", "sleeps",
+                                      "held_when", "nestable", "source"])
+            let action: LockAction = try reader.enumValue("action")
+            let operand = try parseOperand(try reader.string("lock"), reader: reader)
+            let heldWhen: HeldWhen? = try reader.optionalEnumValue("held_when")
+            if action == .try, heldWhen == nil {
+                throw FactsError(file: file, entry: entry, field: "held_when",
+                                 message: "a 'try' primitive must say when the lock is held: zero, nonzero or nonnull")
+            }
+            result.append(LockPrimitive(
+                function: function,
+                action: action,
+                operand: operand,
+                member: try reader.optionalString("member"),
+                className: try reader.optionalString("class"),
+                kind: try reader.enumValue("kind"),
+                mode: try reader.optionalEnumValue("mode") ?? .exclusive,
+                sleeps: try reader.optionalBool("sleeps") ?? false,
+                heldWhen: heldWhen,
+                nestable: try reader.optionalBool("nestable") ?? false,
+                source: try reader.optionalString("source")))
+        }
+        return result
+    }
+
+    private func parseOperand(_ text: String, reader: FieldReader) throws(FactsError) -> LockOperand {
+        if text == "return" { return .returnValue }
+        if text == "none" { return .none }
+        if text.hasPrefix("arg") {
+            let rest = text.dropFirst(3)
+            if rest.hasSuffix("-out"), let n = Int(rest.dropLast(4)), n >= 0 { return .outArgument(n) }
+            if let n = Int(rest), n >= 0 { return .argument(n) }
+        }
+        throw reader.error("lock", "'\(text)' is not accepted; expected argN, argN-out, return or none")
+    }
+
+    private func parseClasses(_ value: Any, file: String) throws(FactsError) -> [LockClass] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "classes", field: "classes", message: "expected a list")
+        }
+        var result: [LockClass] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: "class #\(index + 1)", field: "", message: "expected a mapping")
+            }
+            let name = try FieldReader(map: map, file: file, entry: "class #\(index + 1)").string("name")
+            let reader = FieldReader(map: map, file: file, entry: "class '\(name)'")
+            try reader.rejectUnknown(["name", "members", "base_contains", "description"])
+            result.append(LockClass(name: name,
+                                    members: try reader.stringList("members"),
+                                    baseContains: try reader.optionalString("base_contains"),
+                                    description: try reader.optionalString("description") ?? ""))
+        }
+        return result
+    }
+}
+
+/// Typed access to one YAML mapping with errors that name the file, entry and field.
+private struct FieldReader {
+    var map: [String: Any]
+    var file: String
+    var entry: String
+
+    func error(_ field: String, _ message: String) -> FactsError {
+        FactsError(file: file, entry: entry, field: field, message: message)
+    }
+
+    func rejectUnknown(_ known: [String]) throws(FactsError) {
+        for key in map.keys.sorted() where !known.contains(key) {
+            throw error(key, "unknown field; accepted fields are " + known.joined(separator: ", "))
+        }
+    }
+
+    func string(_ field: String) throws(FactsError) -> String {
+        guard let value = try optionalString(field) else { throw error(field, "missing") }
+        return value
+    }
+
+    func optionalString(_ field: String) throws(FactsError) -> String? {
+        guard let value = map[field] else { return nil }
+        if let text = value as? String, !text.isEmpty { return text }
+        throw error(field, "expected a non-empty string")
+    }
+
+    func optionalBool(_ field: String) throws(FactsError) -> Bool? {
+        guard let value = map[field] else { return nil }
+        if let flag = value as? Bool { return flag }
+        throw error(field, "expected true or false")
+    }
+
+    func stringList(_ field: String) throws(FactsError) -> [String] {
+        guard let value = map[field] else { return [] }
+        if let list = value as? [Any] {
+            var result: [String] = []
+            for item in list {
+                guard let text = item as? String else { throw error(field, "expected a list of names") }
+                result.append(text)
+            }
+            return result
+        }
+        throw error(field, "expected a list of names")
+    }
+
+    func enumValue<T: RawRepresentable & CaseIterable>(_ field: String) throws(FactsError) -> T where T.RawValue == String {
+        guard let value: T = try optionalEnumValue(field) else { throw error(field, "missing") }
+        return value
+    }
+
+    func optionalEnumValue<T: RawRepresentable & CaseIterable>(_ field: String) throws(FactsError) -> T?
+    where T.RawValue == String {
+        guard let raw = map[field] else { return nil }
+        if let text = raw as? String, let value = T(rawValue: text) { return value }
+        let accepted = T.allCases.map(\.rawValue).joined(separator: ", ")
+        throw error(field, "'\(raw)' is not accepted; expected one of \(accepted)")
+    }
+}

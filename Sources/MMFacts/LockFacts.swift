@@ -1,0 +1,110 @@
+// Kernel lock knowledge read from Rules/*.yaml. Swift holds no lock names of its own: everything a
+// check knows about a kernel function or lock class comes from these values.
+
+public enum LockAction: String, Sendable, Hashable, CaseIterable {
+    case acquire, release, `try`, downgrade
+}
+
+public enum LockKind: String, Sendable, Hashable, CaseIterable {
+    case spinlock, rwlock, mutex, rwsem, semaphore, bitlock, rcu, preempt, irq, all
+
+    /// Holding it makes the context atomic: sleeping is a bug.
+    public var isAtomic: Bool {
+        switch self {
+        case .spinlock, .rwlock, .rcu, .preempt, .irq: return true
+        case .mutex, .rwsem, .semaphore, .bitlock, .all: return false
+        }
+    }
+}
+
+public enum LockMode: String, Sendable, Hashable, CaseIterable {
+    case exclusive, read, write
+}
+
+/// Where the lock of a primitive call comes from.
+public enum LockOperand: Sendable, Hashable {
+    /// The N-th argument is the lock (`spin_lock(&x->lock)`) or the object holding it.
+    case argument(Int)
+    /// The N-th argument is `&ptl`; the lock comes back through it.
+    case outArgument(Int)
+    /// The return value is the locked object or lock.
+    case returnValue
+    /// A context without a lock object (rcu_read_lock).
+    case none
+}
+
+public enum HeldWhen: String, Sendable, Hashable, CaseIterable {
+    case zero, nonzero, nonnull
+}
+
+public struct LockPrimitive: Sendable, Hashable {
+    public var function: String
+    public var action: LockAction
+    public var operand: LockOperand
+    public var member: String?
+    public var className: String?
+    public var kind: LockKind
+    public var mode: LockMode
+    public var sleeps: Bool
+    public var heldWhen: HeldWhen?
+    public var nestable: Bool
+    public var source: String?
+}
+
+public struct LockClass: Sendable, Hashable {
+    public var name: String
+    /// Member names of this lock, today's first.
+    public var members: [String]
+    public var baseContains: String?
+    public var description: String
+}
+
+public struct KernelFacts: Sendable {
+    public var primitives: [String: LockPrimitive]
+    public var classes: [LockClass]
+
+    public init(primitives: [String: LockPrimitive], classes: [LockClass]) {
+        self.primitives = primitives
+        self.classes = classes
+    }
+
+    public func primitive(named name: String) -> LockPrimitive? { primitives[name] }
+
+    public func lockClass(named name: String) -> LockClass? { classes.first { $0.name == name } }
+
+    /// The class of a lock expression such as `mm->mmap_sem` or `anon_vma->lock`, from its last
+    /// member name (and the text before it for ambiguous members).
+    public func lockClass(forExpression expression: String) -> LockClass? {
+        guard let (base, member) = splitLastMember(expression) else { return nil }
+        return classes.first { cls in
+            guard cls.members.contains(member) else { return false }
+            if let needle = cls.baseContains { return base.contains(needle) }
+            return true
+        }
+    }
+
+    /// The expression with an old member name replaced by today's (`mm->mmap_sem` → `mm->mmap_lock`),
+    /// so that the old and the new spelling of one lock compare equal.
+    public func canonicalLockExpression(_ expression: String) -> String {
+        guard let cls = lockClass(forExpression: expression), let today = cls.members.first,
+              let (base, member) = splitLastMember(expression), member != today else { return expression }
+        let separator = expression.hasSuffix("->" + member) ? "->" : "."
+        return base + separator + today
+    }
+}
+
+/// Splits `a->b.c` into (`a->b`, `c`); nil when the expression has no member access.
+func splitLastMember(_ expression: String) -> (String, String)? {
+    let chars = Array(expression)
+    var index = chars.count - 1
+    while index >= 0, chars[index].isLetter || chars[index].isNumber || chars[index] == "_" { index -= 1 }
+    guard index >= 0, index < chars.count - 1 else { return nil }
+    let member = String(chars[(index + 1)...])
+    if chars[index] == ".", index >= 1 {
+        return (String(chars[..<index]), member)
+    }
+    if chars[index] == ">", index >= 1, chars[index - 1] == "-" {
+        return (String(chars[..<(index - 1)]), member)
+    }
+    return nil
+}
