@@ -1,1 +1,162 @@
-print("mmreview")
+import ArgumentParser
+import Foundation
+import MMCore
+import MMFacts
+import MMReport
+import MMReview
+
+/// Exit statuses: 0 nothing at or above --fail-on, 1 findings, 2 unusable input or usage error.
+enum Status {
+    static let clean: Int32 = 0
+    static let findings: Int32 = 1
+    static let unusable: Int32 = 2
+}
+
+let toolVersion = "0.1.0"
+
+struct MMReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mmreview",
+        abstract: "Review Linux kernel mm locking patches from the diff alone.",
+        discussion: """
+            Reads unified and git diffs, git format-patch mails and series, mails that quote a patch \
+            with '> ', mailboxes and list-archive pages. Rebuilds every touched function before and \
+            after the patch, parses both with libclang, and reports lock problems the patch \
+            introduces or fixes. Exit status: 0 clean, 1 findings at or above --fail-on, 2 unusable \
+            input or usage error.
+            """,
+        version: toolVersion)
+
+    @Argument(help: "Patch, mail or mailbox files; '-' reads standard input.")
+    var inputs: [String] = []
+
+    @Option(help: "Output format: email (a reply to the list), gcc (file:line: warning: … [rule]), json (schema version 1).")
+    var format: ReportFormat = .email
+
+    @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning or note.")
+    var failOn: Severity = .warning
+
+    @Flag(name: .customLong("show-unchanged"), help: "Also report problems present both before and after the patch.")
+    var showUnchanged = false
+
+    @Option(name: .customLong("rules"), help: "A directory of extra YAML lock facts, added to the bundled Rules/.")
+    var rulesDirectory: String?
+
+    @Option(name: .customLong("only"), parsing: .singleValue, help: "Run only this rule (repeatable): lock-leak, double-lock, unbalanced-unlock.")
+    var onlyRules: [String] = []
+
+    @Flag(help: "Print nothing when there is nothing to report.")
+    var quiet = false
+
+    @Flag(name: .customLong("dump-models"), help: "Print the extracted function models as JSON instead of findings (for debugging the parse).")
+    var dumpModels = false
+
+    func validate() throws {
+        if inputs.isEmpty {
+            throw ValidationError("no input: give a patch, mail or mailbox file, or '-' for standard input")
+        }
+        for rule in onlyRules where !ruleIDs.contains(rule) {
+            throw ValidationError("unknown rule '\(rule)' for --only; rules are \(ruleIDs.joined(separator: ", "))")
+        }
+    }
+
+    func execute() -> Int32 {
+        let facts: KernelFacts
+        do {
+            facts = try rulesDirectory.map { try FactsLoader().bundled(extendedBy: $0) } ?? FactsLoader().bundled()
+        } catch {
+            printError("mmreview: bad rules: \(error)")
+            return Status.unusable
+        }
+        var reviewInputs: [ReviewInput] = []
+        var readErrors: [InputError] = []
+        for name in inputs {
+            switch readInput(name) {
+            case .success(let bytes): reviewInputs.append(ReviewInput(name: name, bytes: bytes))
+            case .failure(let error): readErrors.append(error)
+            }
+        }
+        let reviewer: Reviewer
+        do {
+            reviewer = try Reviewer(facts: facts, options: ReviewOptions(
+                showUnchanged: showUnchanged, enabledRules: onlyRules.isEmpty ? nil : Set(onlyRules)))
+        } catch {
+            printError("mmreview: \(error)")
+            return Status.unusable
+        }
+        var result = reviewer.review(reviewInputs)
+        result.errors.insert(contentsOf: readErrors, at: 0)
+
+        if dumpModels {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if let data = try? encoder.encode(result.functions), let text = String(data: data, encoding: .utf8) {
+                print(text)
+            }
+            return result.errors.isEmpty ? Status.clean : Status.unusable
+        }
+
+        for error in result.errors { printError("mmreview: \(error.input): \(error.message)") }
+        let failing = result.findings.contains { $0.status != .fixed && $0.severity >= failOn }
+        let nothingToSay = result.findings.isEmpty
+        if !(quiet && nothingToSay) && !(result.patches.isEmpty && format != .json) {
+            let report = ReportInput(findings: result.findings, errors: result.errors, patches: result.patches,
+                                     toolVersion: toolVersion, libclangVersion: reviewer.libclangVersion,
+                                     includeUnchanged: showUnchanged)
+            let text = format.makeReporter().render(report)
+            if !text.isEmpty { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
+        }
+        if failing { return Status.findings }
+        // Every input unusable: nothing was reviewed.
+        if result.patches.isEmpty || (!result.errors.isEmpty && reviewInputs.count + readErrors.count == result.errors.count) {
+            return Status.unusable
+        }
+        return Status.clean
+    }
+
+    private var ruleIDs: [String] { ["double-lock", "lock-leak", "unbalanced-unlock"] }
+
+    private func readInput(_ name: String) -> Result<[UInt8], InputError> {
+        if name == "-" {
+            return .success(Array(FileHandle.standardInput.readDataToEndOfFile()))
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory) else {
+            return .failure(InputError(input: name, message: "no such file"))
+        }
+        if isDirectory.boolValue {
+            return .failure(InputError(input: name, message: "is a directory; give patch or mailbox files"))
+        }
+        guard let data = FileManager.default.contents(atPath: name) else {
+            return .failure(InputError(input: name, message: "cannot be read (permission denied?)"))
+        }
+        return .success(Array(data))
+    }
+}
+
+extension ReportFormat: ExpressibleByArgument {}
+extension Severity: ExpressibleByArgument {}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+// Parse errors are usage errors (exit 2), not ArgumentParser's default 64; --help and --version exit 0.
+do {
+    let command = try MMReviewCommand.parseAsRoot()
+    guard let review = command as? MMReviewCommand else {
+        var other = command
+        try other.run()
+        exit(Status.clean)
+    }
+    exit(review.execute())
+} catch {
+    let code = MMReviewCommand.exitCode(for: error)
+    if code == .success {
+        print(MMReviewCommand.fullMessage(for: error))
+        exit(Status.clean)
+    }
+    printError(MMReviewCommand.fullMessage(for: error))
+    printError("Usage: mmreview [--format email|gcc|json] [--fail-on error|warning|note] <patch-or-mail>... ('mmreview --help' for more)")
+    exit(Status.unusable)
+}

@@ -1,0 +1,121 @@
+import Foundation
+import MMAnalysis
+import MMChecks
+import MMCore
+import MMExtract
+import MMFacts
+import MMPatch
+
+/// One input as the user named it, with its bytes.
+public struct ReviewInput: Sendable {
+    public var name: String
+    public var bytes: [UInt8]
+
+    public init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
+}
+
+public struct ReviewOptions: Sendable {
+    /// Also report findings present before and after the patch.
+    public var showUnchanged: Bool
+    /// Only these rule ids (nil: all).
+    public var enabledRules: Set<String>?
+
+    public init(showUnchanged: Bool = false, enabledRules: Set<String>? = nil) {
+        self.showUnchanged = showUnchanged
+        self.enabledRules = enabledRules
+    }
+}
+
+public struct ReviewResult: Sendable {
+    public var patches: [Patch]
+    public var findings: [Finding]
+    public var errors: [InputError]
+    /// Every function reviewed, with its models (for `--dump-models` and tests).
+    public var functions: [ExtractedFunction]
+}
+
+/// The whole pipeline for a set of inputs: read → fragments → libclang models → checks → before/after.
+/// Not Sendable: it owns a libclang index; use one per thread.
+public final class Reviewer {
+    public let facts: KernelFacts
+    public let options: ReviewOptions
+    private let extractor: FunctionExtractor
+    private let checks: [any FunctionCheck]
+
+    public init(facts: KernelFacts, options: ReviewOptions = ReviewOptions()) throws(ExtractError) {
+        self.facts = facts
+        self.options = options
+        extractor = try FunctionExtractor()
+        checks = CheckRegistry.all.filter { options.enabledRules?.contains($0.description.id) ?? true }
+    }
+
+    public var libclangVersion: String { extractor.libclangVersion }
+
+    public func review(_ inputs: [ReviewInput]) -> ReviewResult {
+        var patches: [Patch] = []
+        var errors: [InputError] = []
+        for input in inputs {
+            do {
+                patches.append(contentsOf: try InputReader().read(bytes: input.bytes, name: input.name,
+                                                                  firstIndex: patches.count))
+            } catch {
+                errors.append(error)
+            }
+        }
+        var findings: [Finding] = []
+        var functions: [ExtractedFunction] = []
+        for patch in patches {
+            let touched = FragmentBuilder().touchedFunctions(in: patch)
+            let extracted = extractor.extract(touched)
+            functions.append(contentsOf: extracted)
+            for function in extracted {
+                findings.append(contentsOf: review(function, patch: patch))
+            }
+        }
+        if !options.showUnchanged { findings.removeAll { $0.status == .unchanged } }
+        findings.sort(by: Finding.reportOrder)
+        return ReviewResult(patches: patches, findings: findings, errors: errors, functions: functions)
+    }
+
+    /// Runs every check on both sides and labels each finding introduced, fixed or unchanged.
+    func review(_ function: ExtractedFunction, patch: Patch) -> [Finding] {
+        var before: [SideFinding] = []
+        var after: [SideFinding] = []
+        for side in [Side.before, Side.after] {
+            guard let model = function.model(side), let image = function.touched.image(side) else { continue }
+            let context = FunctionContext(model: model, endsAtClosingBrace: image.endsAtClosingBrace, facts: facts)
+            let found = checks.flatMap { $0.check(context) }
+            if side == .before { before = found } else { after = found }
+        }
+        var unmatchedBefore = before
+        var result: [Finding] = []
+        for finding in after {
+            if let index = unmatchedBefore.firstIndex(where: { $0.rule == finding.rule && $0.matchKey == finding.matchKey }) {
+                unmatchedBefore.remove(at: index)
+                result.append(makeFinding(finding, status: .unchanged, side: .after, function: function, patch: patch))
+            } else {
+                result.append(makeFinding(finding, status: .introduced, side: .after, function: function, patch: patch))
+            }
+        }
+        for finding in unmatchedBefore {
+            result.append(makeFinding(finding, status: .fixed, side: .before, function: function, patch: patch))
+        }
+        return result
+    }
+
+    private func makeFinding(_ finding: SideFinding, status: FindingStatus, side: Side,
+                             function: ExtractedFunction, patch: Patch) -> Finding {
+        let file = function.touched.path(side)
+        let lines = function.model(side)?.sourceLines ?? [:]
+        func code(_ line: Int) -> String { (lines[line] ?? "").trimmingCharacters(in: .whitespaces) }
+        return Finding(
+            rule: finding.rule, severity: finding.severity, status: status, file: file, line: finding.line,
+            column: finding.column, function: function.touched.name, code: code(finding.line),
+            message: finding.message,
+            notes: finding.notes.map { FindingNote(file: file, line: $0.line, code: code($0.line), message: $0.message) },
+            patch: patch.origin, matchKey: finding.matchKey)
+    }
+}

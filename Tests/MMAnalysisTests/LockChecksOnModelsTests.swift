@@ -1,0 +1,132 @@
+import MMAnalysis
+import MMChecks
+import MMCore
+import MMFacts
+import Testing
+
+/// Lock checks on hand-built function models: the analysis needs no libclang.
+@Suite struct LockChecksOnModelsTests {
+    let facts: KernelFacts
+
+    init() throws { facts = try FactsLoader().bundled() }
+
+    func call(_ callee: String, _ args: [String], line: Int, use: ResultUse = .ignored) -> Statement {
+        .expression(Expression(text: "\(callee)(\(args.joined(separator: ", ")))", line: line,
+                               calls: [Call(callee: callee, arguments: args, line: line, column: 2, resultUse: use)]))
+    }
+
+    func assign(_ target: String, _ callee: String, _ args: [String], line: Int) -> Statement {
+        .expression(Expression(text: "\(target) = \(callee)(...)", line: line,
+                               calls: [Call(callee: callee, arguments: args, line: line, column: 2, resultUse: .assigned(to: target))],
+                               assignments: [Assignment(target: target, value: "\(callee)(...)", line: line, valueCallee: callee)]))
+    }
+
+    func cond(_ text: String, line: Int) -> Expression { Expression(text: text, line: line) }
+
+    func model(_ name: String, startsAtDefinition: Bool = true, _ body: [Statement], lines: [Int: String] = [:]) -> FunctionModel {
+        var source = lines
+        for line in 1...120 where source[line] == nil { source[line] = "line \(line)" }
+        return FunctionModel(name: name, file: "mm/x.c", side: .after, startsAtDefinition: startsAtDefinition,
+                             body: .block(body), sourceLines: source)
+    }
+
+    func run(_ model: FunctionModel, endsAtClosingBrace: Bool = true) -> [SideFinding] {
+        let context = FunctionContext(model: model, endsAtClosingBrace: endsAtClosingBrace, facts: facts)
+        return CheckRegistry.all.flatMap { $0.check(context) }
+    }
+
+    /// Seed 000 before the patch: mmap_sem taken in code the hunks do not show, released under
+    /// `out:`, but an early `return ret` between the hunks skips it.
+    @Test func presumedLockLeaksOnTheExitThatSkipsTheRelease() {
+        let body: [Statement] = [
+            .gap(line: 10),
+            assign("ret", "ckpt_write_obj", ["ctx", "&h->h"], line: 20),
+            .gap(line: 21),
+            .ifElse(condition: cond("ret < 0", line: 30), then: .returnStatement(value: cond("ret", line: 31), line: 31), otherwise: nil),
+            assign("ret", "checkpoint_mm_context", ["ctx", "mm"], line: 33),
+            .label(name: "out", line: 34),
+            call("ckpt_hdr_put", ["ctx", "h"], line: 35),
+            call("up_read", ["&mm->mmap_sem"], line: 36),
+            .returnStatement(value: cond("ret", line: 37), line: 37),
+        ]
+        let findings = run(model("do_checkpoint_mm", body, lines: [31: "\t\treturn ret;"]))
+        #expect(findings.map(\.rule) == ["lock-leak"])
+        #expect(findings.first?.line == 31)
+        #expect(findings.first?.message == "can do_checkpoint_mm() return here with 'mm->mmap_sem' still held? The other exits release it")
+        #expect(findings.first?.notes.first?.line == 36)
+    }
+
+    /// Seed 000 after the patch: the release moved before the early return: nothing to say.
+    @Test func presumedLockReleasedBeforeEveryExitIsQuiet() {
+        let body: [Statement] = [
+            .gap(line: 10),
+            call("up_read", ["&mm->mmap_sem"], line: 15),
+            .gap(line: 21),
+            .ifElse(condition: cond("ret < 0", line: 30), then: .returnStatement(value: cond("ret", line: 31), line: 31), otherwise: nil),
+            .label(name: "out", line: 34),
+            .returnStatement(value: cond("ret", line: 37), line: 37),
+        ]
+        #expect(run(model("do_checkpoint_mm", body)).isEmpty)
+    }
+
+    /// A complete function that releases its caller's lock on some paths only is a helper: quiet.
+    @Test func completeFunctionReleasingCallersLockIsQuiet() {
+        let body: [Statement] = [
+            .ifElse(condition: cond("!vma", line: 3),
+                    then: .block([call("mmap_read_unlock", ["mm"], line: 4), .returnStatement(value: cond("NULL", line: 5), line: 5)]),
+                    otherwise: nil),
+            .returnStatement(value: cond("vma", line: 6), line: 6),
+        ]
+        #expect(run(model("lock_and_find", body)).isEmpty)
+    }
+
+    @Test func pteLockThroughOutParameterPairsWithSpinUnlock() {
+        let body: [Statement] = [
+            assign("ptep", "pte_offset_map_lock", ["mm", "pmd", "addr", "&ptl"], line: 3),
+            .ifElse(condition: cond("pte_none(pte)", line: 4), then: .goto(label: "out_unlock", line: 5), otherwise: nil),
+            call("spin_unlock", ["ptl"], line: 6),
+            .returnStatement(value: nil, line: 7),
+            .label(name: "out_unlock", line: 8),
+            call("spin_unlock", ["ptl"], line: 9),
+        ]
+        #expect(run(model("page_get_desc", body)).isEmpty)
+        // Without the unlock under the label, the goto path leaks the page-table lock.
+        let leaky = Array(body.dropLast())
+        let findings = run(model("page_get_desc", leaky))
+        #expect(findings.map(\.rule) == ["lock-leak"])
+        #expect(findings.first?.message.contains("'*ptl'") == true)
+        #expect(findings.first?.notes.first?.line == 3)
+    }
+
+    @Test func doubleUnlockAfterGotoToUnlockingLabel() {
+        let body: [Statement] = [
+            call("down_read", ["&mm->mmap_sem"], line: 3),
+            .ifElse(condition: cond("err", line: 4),
+                    then: .block([call("up_read", ["&mm->mmap_sem"], line: 5), .goto(label: "out", line: 6)]), otherwise: nil),
+            .label(name: "out", line: 7),
+            call("up_read", ["&mm->mmap_sem"], line: 8),
+            .returnStatement(value: cond("err", line: 9), line: 9),
+        ]
+        let findings = run(model("f", body))
+        #expect(findings.map(\.rule) == ["unbalanced-unlock"])
+        #expect(findings.first?.line == 8)
+        #expect(findings.first?.notes.first?.line == 5)
+    }
+
+    @Test func oldAndNewMmapLockNamesAreOneLock() {
+        let body: [Statement] = [
+            call("down_write", ["&mm->mmap_sem"], line: 3),
+            call("mmap_write_lock", ["mm"], line: 4),
+            call("mmap_write_unlock", ["mm"], line: 5),
+        ]
+        let findings = run(model("f", body))
+        #expect(findings.map(\.rule) == ["double-lock"])
+        #expect(findings.first?.line == 4)
+    }
+
+    /// A function image that stops mid-function says nothing about what happens after it.
+    @Test func visibleCodeEndingMidFunctionIsNoExit() {
+        let body: [Statement] = [call("spin_lock", ["&mm->page_table_lock"], line: 3), call("g", [], line: 4)]
+        #expect(run(model("f", body), endsAtClosingBrace: false).isEmpty)
+    }
+}
