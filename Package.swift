@@ -35,6 +35,7 @@ let package = Package(
         .testTarget(name: "MMPatchTests", dependencies: ["MMPatch", "MMCore"]),
         .testTarget(name: "MMExtractTests", dependencies: ["MMExtract", "MMPatch", "MMCore"], swiftSettings: clangFlags),
         .testTarget(name: "MMAnalysisTests", dependencies: ["MMAnalysis", "MMChecks", "MMFacts", "MMCore"]),
+        .testTarget(name: "MMReportTests", dependencies: ["MMReport", "MMCore"]),
         .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"], swiftSettings: clangFlags),
     ],
     swiftLanguageModes: [.v6]

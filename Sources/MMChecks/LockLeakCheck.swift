@@ -183,8 +183,8 @@ public struct LockLeakCheck: FunctionCheck {
                     }
                     findings.append(SideFinding(
                         rule: description.id, severity: description.severity, line: exitLine,
-                        message: "can \(context.model.name)() return here with \(event.spoken) still held? "
-                            + "The other exits release it",
+                        message: "\(context.model.name)() returns here with \(event.spoken) still held, "
+                            + "while its other exits release it",
                         notes: notes, matchKey: "\(key)|\(context.code(at: exitLine))"))
                 } else {
                     reported.insert(dedupe)
@@ -194,7 +194,7 @@ public struct LockLeakCheck: FunctionCheck {
                     }
                     findings.append(SideFinding(
                         rule: description.id, severity: description.severity, line: exitLine,
-                        message: "can \(context.model.name)() return here with \(event.spoken) still held?",
+                        message: "\(context.model.name)() returns here with \(event.spoken) still held",
                         notes: notes, matchKey: "\(key)|\(context.code(at: exitLine))"))
                 }
             }

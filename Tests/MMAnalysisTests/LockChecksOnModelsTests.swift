@@ -52,7 +52,7 @@ import Testing
         let findings = run(model("do_checkpoint_mm", body, lines: [31: "\t\treturn ret;"]))
         #expect(findings.map(\.rule) == ["lock-leak"])
         #expect(findings.first?.line == 31)
-        #expect(findings.first?.message == "can do_checkpoint_mm() return here with 'mm->mmap_sem' still held? The other exits release it")
+        #expect(findings.first?.message == "do_checkpoint_mm() returns here with 'mm->mmap_sem' still held, while its other exits release it")
         #expect(findings.first?.notes.first?.line == 36)
     }
 

@@ -1,0 +1,171 @@
+import CClang
+import MMCore
+
+/// Builds function models for both sides of touched functions with libclang.
+///
+/// Not Sendable: one per thread; it owns one CXIndex, and every translation unit it parses is
+/// disposed before `extract` returns.
+public final class FunctionExtractor {
+    private let index: ClangIndex
+    private static let mainName = "/mmreview/unit.c"
+    /// At most this many function sides (and about this many lines) share one translation unit.
+    private let maxJobsPerUnit = 24
+    private let maxLinesPerUnit = 4000
+    /// Passes that add stubs for what the previous parse reported undeclared.
+    private let maxPasses = 4
+
+    public init() throws(ExtractError) {
+        index = try ClangIndex()
+    }
+
+    public var libclangVersion: String { takeString(clang_getClangVersion()) }
+
+    /// Models for both sides of each function. A side that fails to parse gets a model with an
+    /// empty body (or statements recovered from tokens) and parseDiagnostics saying why.
+    public func extract(_ functions: [TouchedFunction]) -> [ExtractedFunction] {
+        var jobs: [Job] = []
+        for (i, f) in functions.enumerated() {
+            for side in [Side.before, .after] {
+                guard let image = f.image(side) else { continue }
+                jobs.append(Job(id: jobs.count, functionIndex: i, side: side, name: f.name,
+                                file: f.path(side), image: image))
+            }
+        }
+        var models: [Int: FunctionModel] = [:]
+        var chunk: [Job] = []
+        var lines = 0
+        for job in jobs {
+            let n = job.image.allLines.count
+            if !chunk.isEmpty && (chunk.count >= maxJobsPerUnit || lines + n > maxLinesPerUnit) {
+                extractChunk(chunk, into: &models)
+                chunk = []
+                lines = 0
+            }
+            chunk.append(job)
+            lines += n
+        }
+        if !chunk.isEmpty { extractChunk(chunk, into: &models) }
+
+        var result = functions.map { ExtractedFunction(touched: $0, before: nil, after: nil) }
+        for job in jobs {
+            let model = models[job.id] ?? emptyModel(job, reason: "not extracted")
+            if job.side == .before { result[job.functionIndex].before = model } else { result[job.functionIndex].after = model }
+        }
+        return result
+    }
+
+    private func emptyModel(_ job: Job, reason: String) -> FunctionModel {
+        var sourceLines: [Int: String] = [:]
+        for l in job.image.allLines { sourceLines[l.number] = l.text }
+        return FunctionModel(name: job.name, file: job.file, side: job.side,
+                             startsAtDefinition: job.image.startsAtDefinition, body: .block([]),
+                             sourceLines: sourceLines, parseDiagnostics: [reason])
+    }
+
+    private func extractChunk(_ jobs: [Job], into models: inout [Int: FunctionModel]) {
+        var pending: [Job] = []
+        for job in jobs {
+            if job.image.allLines.isEmpty {
+                models[job.id] = emptyModel(job, reason: "the patch shows no line of this side")
+            } else {
+                pending.append(job)
+            }
+        }
+        guard !pending.isEmpty else { return }
+        do {
+            try parseAndBuild(pending, into: &models)
+        } catch {
+            if pending.count > 1 {
+                for job in pending { extractChunk([job], into: &models) }
+            } else if let job = pending.first {
+                models[job.id] = emptyModel(job, reason: error.description)
+            }
+        }
+    }
+
+    private func parseAndBuild(_ jobs: [Job], into models: inout [Int: FunctionModel]) throws(ExtractError) {
+        let prepared = jobs.map(UnitBuilder.prepare)
+        let byID = Dictionary(uniqueKeysWithValues: prepared.map { ($0.job.id, $0) })
+        var stubs = StubSet()
+        UnitBuilder.collectLexicalStubs(prepared, into: &stubs)
+        var unit: TranslationUnit? = nil
+        var composed = UnitBuilder.Composed(lines: [], origins: [])
+        var diagnostics: [TranslationUnit.Diagnostic] = []
+        for _ in 0..<maxPasses {
+            composed = UnitBuilder.compose(prepared, stubs: stubs)
+            let text = composed.lines.joined(separator: "\n") + "\n"
+            unit = nil  // dispose the previous unit first
+            let u = try TranslationUnit(index: index, mainName: Self.mainName,
+                                        files: [(Self.mainName, text), (KernelPrelude.fileName, KernelPrelude.text)])
+            unit = u
+            diagnostics = u.diagnostics()
+            let before = stubs.count
+            for d in diagnostics where d.severity.rawValue >= CXDiagnostic_Error.rawValue && d.file == Self.mainName {
+                guard d.line >= 1, d.line <= composed.origins.count,
+                      let jobID = composed.origins[d.line - 1].job, let job = byID[jobID] else { continue }
+                if let name = quoted(d.message, after: "use of undeclared identifier") {
+                    if UnitBuilder.isAllCaps(name) {
+                        stubs.constants.insert(name)
+                    } else if job.definedFunctionName != nil {
+                        let t = UnitBuilder.usageType(of: name, in: job.tokens)
+                        stubs.globals[name] = max(stubs.globals[name] ?? .long, t)
+                    } else {
+                        let t = UnitBuilder.usageType(of: name, in: job.tokens)
+                        stubs.locals[jobID, default: [:]][name] = max(stubs.locals[jobID]?[name] ?? .long, t)
+                    }
+                } else if d.message.hasPrefix("assigning to 'struct __mm_any' from incompatible type 'struct "),
+                          let tag = d.message.split(separator: "'").dropFirst(3).first {
+                    // `*p = *current` with p a stub: give p the pointer type of the value.
+                    let toks = job.tokens
+                    let lineIndex = composed.origins[d.line - 1]
+                    if case .code(_, let real) = lineIndex {
+                        for k in toks.indices where k + 2 < toks.count && toks[k].isPunct("*") && toks[k + 1].isIdentifier
+                            && toks[k + 2].isPunct("=") {
+                            let name = toks[k + 1].text
+                            guard job.job.image.allLines.contains(where: { $0.number == real && $0.text.contains(name) }) else { continue }
+                            if stubs.locals[jobID]?[name] != nil || stubs.globals[name] != nil, stubs.overrides[name] == nil {
+                                stubs.overrides[name] = String(tag) + " *"
+                            }
+                        }
+                    }
+                } else if let name = quoted(d.message, after: "unknown type name") {
+                    let toks = job.tokens
+                    let isStruct = toks.indices.contains { toks[$0].text == name && $0 + 1 < toks.count && toks[$0 + 1].isPunct("*") }
+                    stubs.typedefs[name] = isStruct
+                }
+            }
+            if stubs.count == before { break }
+        }
+        guard let unit else { return }
+        let builder = ModelBuilder(unit: unit, composed: composed, mainName: Self.mainName)
+        // Diagnostics per job, with real line numbers.
+        var perJob: [Int: [String]] = [:]
+        var shared: [String] = []
+        for d in diagnostics where d.severity.rawValue >= CXDiagnostic_Error.rawValue {
+            guard d.file == Self.mainName, d.line >= 1, d.line <= composed.origins.count else {
+                shared.append("\(d.file):\(d.line): \(d.message)")
+                continue
+            }
+            let origin = composed.origins[d.line - 1]
+            let p = ModelBuilder.Position(line: d.line - 1, column: d.column)
+            let where_ = builder.realLine(p).map { "line \($0)" } ?? "generated line"
+            if let j = origin.job { perJob[j, default: []].append("\(where_): error: \(d.message)") } else {
+                shared.append("stubs: error: \(d.message)")
+            }
+        }
+        let definitions = builder.definitions()
+        for p in prepared {
+            let id = p.job.id
+            models[id] = builder.model(for: p.job, cursor: definitions[id],
+                                       diagnostics: (perJob[id] ?? []) + shared,
+                                       definitionVisible: p.definedFunctionName != nil)
+        }
+    }
+
+    private func quoted(_ message: String, after prefix: String) -> String? {
+        guard message.hasPrefix(prefix), let open = message.firstIndex(of: "'") else { return nil }
+        let rest = message[message.index(after: open)...]
+        guard let close = rest.firstIndex(of: "'") else { return nil }
+        return String(rest[..<close])
+    }
+}

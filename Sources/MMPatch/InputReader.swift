@@ -1,0 +1,129 @@
+import MMCore
+
+/// Reads patches from what the user gave: a plain or git diff, a `git format-patch` mail or
+/// series, an mbox, a reply quoting a patch with `> `, or a saved list-archive page.
+public struct InputReader: Sendable {
+    public init() {}
+
+    /// Every patch found in the input. `name` is how the user named it ("seed.txt", "-" for stdin);
+    /// `firstIndex` numbers the patches (PatchOrigin.index) continuing across inputs.
+    /// Throws InputError (from MMCore) with a clear message when nothing usable is there.
+    public func read(bytes: [UInt8], name: String, firstIndex: Int) throws(InputError) -> [Patch] {
+        let shown = name == "-" ? "standard input" : name
+        guard bytes.contains(where: { !isBlankByte($0) && $0 != 0x0A }) else {
+            throw InputError(input: name, message: "\(shown) is empty")
+        }
+        if looksBinary(bytes) {
+            throw InputError(input: name, message: "\(shown) is binary data, not a patch or a mail")
+        }
+        let messages = Mail.splitMbox(splitByteLines(bytes[...]))
+        var patches: [Patch] = []
+        var allLines: [String] = []
+        for message in messages {
+            let mail = Mail.read(message)
+            var subject: String?
+            var author: String?
+            var date: String?
+            var messageID: String?
+            var body = mail.bodyLines
+            if let headers = mail.headers {
+                subject = headers.value("Subject")
+                author = headers.value("From")
+                date = headers.value("Date")
+                messageID = headers.value("Message-ID").map(Self.stripAngles)
+            } else {
+                let page = ArchivePage.read(body)
+                subject = page.subject
+                author = page.author
+                date = page.date
+                body = page.bodyLines
+            }
+            allLines += body
+            let quoted = body.map(QuotedLine.init)
+            var parser = DiffParser(lines: quoted)
+            var previousEnd = 0
+            for diff in parser.parse() {
+                let description = Self.description(quoted, from: previousEnd, to: diff.firstLine, depth: diff.depth)
+                previousEnd = diff.lastLine + 1
+                let title = subject.map(Self.cleanSubject)
+                    ?? description.split(separator: "\n").first.map { String($0).trimmed } ?? ""
+                let origin = PatchOrigin(input: name, index: firstIndex + patches.count, subject: title,
+                                         messageID: messageID, author: author, date: date,
+                                         quoted: diff.depth > 0)
+                patches.append(Patch(origin: origin, description: description, files: diff.files))
+            }
+        }
+        if patches.isEmpty {
+            if Self.looksFlattened(allLines) {
+                throw InputError(input: name, message: "the message's line breaks were lost (a diff appears "
+                                 + "flattened onto one line); mmreview cannot rebuild the patch from it")
+            }
+            throw InputError(input: name, message: "no patch found in \(shown): expected a unified diff, "
+                             + "a git format-patch mail, or a mail quoting one")
+        }
+        return patches
+    }
+
+    /// The text before the diff, quote markers removed. For a quoted patch only the lines quoted
+    /// at the patch's depth count (the quoted commit message, not the reply around it).
+    private static func description(_ lines: [QuotedLine], from start: Int, to end: Int, depth: Int) -> String {
+        guard start < end else { return "" }
+        var kept: [String] = []
+        for line in lines[start..<end] where depth == 0 || line.depth == depth {
+            kept.append(line.text)
+        }
+        while let first = kept.first, first.trimmed.isEmpty { kept.removeFirst() }
+        while let last = kept.last, last.trimmed.isEmpty { kept.removeLast() }
+        return kept.joined(separator: "\n")
+    }
+
+    static func stripAngles(_ value: String) -> String {
+        var text = value.trimmed
+        if text.hasPrefix("<") { text.removeFirst() }
+        if text.hasSuffix(">") { text.removeLast() }
+        return text.trimmed
+    }
+
+    /// Drops reply prefixes (`Re:`, `Fwd:` …) and list tags (`[Devel]`) from the front of a
+    /// subject; tags that name a patch (`[PATCH 06/10]`, `[RFC]`) stay.
+    static func cleanSubject(_ subject: String) -> String {
+        var text = subject.trimmed
+        let prefixes = ["re:", "fwd:", "fw:", "aw:", "sv:", "antw:"]
+        var changed = true
+        while changed {
+            changed = false
+            if let prefix = prefixes.first(where: { hasPrefixIgnoringCase(text, $0) }) {
+                text = String(text.dropFirst(prefix.count)).trimmed
+                changed = true
+            } else if hasPrefixIgnoringCase(text, "re["), let close = text.firstIndex(of: "]"),
+                      text[text.index(after: close)...].hasPrefix(":") {
+                text = String(text[text.index(close, offsetBy: 2)...]).trimmed  // "Re[2]:"
+                changed = true
+            } else if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+                let tag = lowercasedASCII(String(text[text.index(after: text.startIndex)..<close]))
+                let patchTag = tag.contains("patch") || tag.contains("rfc") || tag.contains("rft")
+                if !patchTag {
+                    text = String(text[text.index(after: close)...]).trimmed
+                    changed = true
+                }
+            }
+        }
+        return text
+    }
+
+    /// A line that holds a whole diff: a hunk header or `diff --git` in the middle of a very long
+    /// line. Archive pages that lost their line breaks look like this.
+    static func looksFlattened(_ lines: [String]) -> Bool {
+        for line in lines where line.utf8.count >= 400 {
+            let bytes = Array(line.utf8)
+            var from = 1
+            while let at = firstRange(of: Array("@@ -".utf8), in: bytes, from: from) {
+                let tail = String(decoding: bytes[at..<min(bytes.count, at + 60)], as: UTF8.self)
+                if HunkHeader(tail) != nil { return true }
+                from = at + 1
+            }
+            if firstRange(of: Array("diff --git ".utf8), in: bytes, from: 1) != nil { return true }
+        }
+        return false
+    }
+}

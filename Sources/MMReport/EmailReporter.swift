@@ -1,0 +1,220 @@
+import MMCore
+
+/// A plain-text reply to each patch that a person could send to the list as is: mail headers, a
+/// line for each problem the patch fixes, the relevant hunk lines quoted with `> ` (snipped with
+/// `[ ... ]`) with the comment under the flagged line, and a signature.
+///
+/// Fixed findings appear only in the opening acknowledgement; pre-existing (unchanged) findings
+/// only when `ReportInput.includeUnchanged` is set, otherwise they are counted at the end.
+public struct EmailReporter: Reporter {
+    /// Comments are wrapped at this column; quoted code is never wrapped.
+    public var width: Int
+    /// Hunk lines quoted before each flagged line, at most.
+    public var contextLines: Int
+
+    public init(width: Int = 72, contextLines: Int = 3) {
+        self.width = width
+        self.contextLines = contextLines
+    }
+
+    public func render(_ input: ReportInput) -> String {
+        let errorLines = input.errors.map {
+            "mmreview could not read \($0.input): \(TextStyle.singleLine($0.message))"
+        }
+        let shown = input.findings.filter { input.includeUnchanged || $0.status != .unchanged }
+        let hidden = input.findings.count - shown.count
+        let hiddenLine = hidden == 0 ? nil
+            : hidden == 1 ? "1 pre-existing issue is not shown."
+            : "\(hidden) pre-existing issues are not shown."
+
+        if shown.isEmpty {
+            var lines = errorLines
+            if !(input.patches.isEmpty && !input.errors.isEmpty) {
+                lines.append("mmreview found nothing to comment on in "
+                             + TextStyle.count(input.patches.count, "patch", "patches") + ".")
+            }
+            if let hiddenLine { lines.append(hiddenLine) }
+            return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+        }
+
+        // One reply per patch, in the findings' (patch) order.
+        var order: [Int] = []
+        var byPatch: [Int: [Finding]] = [:]
+        for finding in shown {
+            if byPatch[finding.patch.index] == nil { order.append(finding.patch.index) }
+            byPatch[finding.patch.index, default: []].append(finding)
+        }
+        var patches: [Int: Patch] = [:]
+        for patch in input.patches where patches[patch.origin.index] == nil {
+            patches[patch.origin.index] = patch
+        }
+
+        var replies: [String] = []
+        for (n, index) in order.enumerated() {
+            let findings = byPatch[index] ?? []
+            let patch = patches[index]
+            let origin = patch?.origin ?? findings.first?.patch ?? PatchOrigin(input: "", index: index)
+            let isLast = n + 1 == order.count
+            let blocks = reply(origin: origin, patch: patch, findings: findings,
+                               footer: isLast ? hiddenLine : nil, input: input)
+            replies.append(blocks.map { $0.joined(separator: "\n") }.joined(separator: "\n\n"))
+        }
+        let separator = "\n\n" + String(repeating: "-", count: width) + "\n\n"
+        let head = errorLines.isEmpty ? "" : errorLines.joined(separator: "\n") + "\n\n"
+        return head + replies.joined(separator: separator) + "\n"
+    }
+
+    // MARK: - One reply
+
+    /// The reply's paragraphs; they are printed with one blank line between them.
+    private func reply(origin: PatchOrigin, patch: Patch?, findings: [Finding], footer: String?,
+                       input: ReportInput) -> [[String]] {
+        var blocks: [[String]] = []
+
+        var headers: [String] = []
+        let subject = TextStyle.trimmed(TextStyle.singleLine(origin.subject))
+        if !subject.isEmpty {
+            let isReply = subject.lowercased().hasPrefix("re:")
+            headers.append("Subject: " + (isReply ? subject : "Re: " + subject))
+        }
+        if let id = origin.messageID.map({ TextStyle.trimmed($0) }), !id.isEmpty {
+            let bracketed = id.hasPrefix("<") ? id : "<\(id)>"
+            headers.append("In-Reply-To: \(bracketed)")
+            headers.append("References: \(bracketed)")
+        }
+        if !headers.isEmpty { blocks.append(headers) }
+
+        var acknowledgements: [String] = []
+        var seen: Set<String> = []
+        for finding in findings where finding.status == .fixed {
+            let sentence = acknowledgement(finding)
+            if seen.insert(sentence).inserted {
+                acknowledgements += TextStyle.wrap(sentence, width: width)
+            }
+        }
+        if !acknowledgements.isEmpty { blocks.append(acknowledgements) }
+
+        let commented = findings.filter { $0.status != .fixed }
+        var files: [String] = []
+        for finding in commented where !files.contains(finding.file) { files.append(finding.file) }
+        for file in files {
+            let inFile = commented.filter { $0.file == file }
+            blocks += quotedComments(inFile, patch: patch, nameFile: files.count > 1)
+        }
+
+        if let footer { blocks.append([footer]) }
+        blocks.append(["-- ", signature(input)])
+        return blocks
+    }
+
+    /// "This fixes a lock leak in do_checkpoint_mm() at `return ret;`: do_checkpoint_mm() returns here …"
+    private func acknowledgement(_ finding: Finding) -> String {
+        let phrase = TextStyle.problemPhrase(rule: finding.rule)
+        let function = TextStyle.trimmed(finding.function)
+        let place = function.isEmpty ? "" : " in " + (function.hasSuffix(")") ? function : function + "()")
+        let message = TextStyle.trimmed(TextStyle.singleLine(finding.message))
+        let code = TextStyle.trimmed(finding.code)
+        let at = code.isEmpty ? "" : " at `\(code)`"
+        return message.isEmpty
+            ? "This fixes \(phrase)\(place)\(at)."
+            : "This fixes \(phrase)\(place)\(at): \(TextStyle.withFullStop(message))"
+    }
+
+    /// The quoted hunk lines of one file with a comment under each flagged line.
+    private func quotedComments(_ findings: [Finding], patch: Patch?, nameFile: Bool) -> [[String]] {
+        var blocks: [[String]] = []
+        var pending: [String] = []
+        if nameFile, let first = findings.first {
+            let diff = HunkQuote.fileDiff(for: first, in: patch)
+            let old = diff?.oldPath ?? diff?.newPath ?? first.file
+            let new = diff?.newPath ?? diff?.oldPath ?? first.file
+            pending.append("> diff --git a/\(old) b/\(new)")
+        }
+        var currentHunk: Int?
+        var lastQuoted = -1
+        var commentedBefore = false
+
+        for finding in findings {
+            let diff = HunkQuote.fileDiff(for: finding, in: patch)
+            if let diff, let position = HunkQuote.locate(finding, in: diff) {
+                let hunk = diff.hunks[position.hunk]
+                if currentHunk == position.hunk && position.line <= lastQuoted {
+                    // Same line as the comment before: this comment simply follows it.
+                } else {
+                    let start: Int
+                    if currentHunk == position.hunk {
+                        start = max(lastQuoted + 1, position.line - contextLines)
+                        if start > lastQuoted + 1 { blocks.append(["[ ... ]"]) }
+                    } else {
+                        if commentedBefore { blocks.append(["[ ... ]"]) }
+                        pending.append("> " + HunkQuote.header(hunk))
+                        start = max(0, position.line - contextLines)
+                    }
+                    pending += hunk.lines[start...position.line].map(HunkQuote.quoted)
+                    currentHunk = position.hunk
+                    lastQuoted = position.line
+                }
+            } else {
+                // Not in the hunks (a line outside what the patch shows): quote the code alone.
+                if commentedBefore { blocks.append(["[ ... ]"]) }
+                let code = TextStyle.trimmed(finding.code)
+                if !code.isEmpty { pending.append("> " + code) }
+                currentHunk = nil
+                lastQuoted = -1
+            }
+            if !pending.isEmpty {
+                blocks.append(pending)
+                pending = []
+            }
+            blocks.append(comment(finding))
+            commentedBefore = true
+        }
+        return blocks
+    }
+
+    /// The finding's message as a sentence, wrapped, then one sentence per note naming its line
+    /// and code.
+    private func comment(_ finding: Finding) -> [String] {
+        let message = TextStyle.trimmed(finding.message)
+        var text = message.isEmpty
+            ? "This looks like \(TextStyle.problemPhrase(rule: finding.rule))."
+            : TextStyle.withFullStop(TextStyle.capitalized(message))
+        if finding.status == .unchanged {
+            text += " This was already the case before this patch."
+        }
+        var lines = TextStyle.wrap(text, width: width)
+        for note in finding.notes {
+            lines += noteLines(note, findingFile: finding.file)
+        }
+        return lines
+    }
+
+    /// "Lock taken at line 456: down_read(&mm->mmap_sem);" — the code moves to its own indented
+    /// line when the sentence would not fit.
+    private func noteLines(_ note: FindingNote, findingFile: String) -> [String] {
+        var message = TextStyle.trimmed(TextStyle.singleLine(note.message))
+        if message.hasSuffix(".") { message.removeLast() }
+        if message == "here" {
+            message = ""
+        } else if message.hasSuffix(" here") {
+            message.removeLast(" here".count)
+        }
+        let place = "line \(note.line)" + (note.file == findingFile ? "" : " of \(note.file)")
+        let lead = message.isEmpty ? "See \(place)" : TextStyle.capitalized(message) + " at \(place)"
+        let code = TextStyle.trimmed(TextStyle.singleLine(note.code))
+        if code.isEmpty { return TextStyle.wrap(lead + ".", width: width) }
+        let oneLine = lead + ": " + code
+        if oneLine.count <= width { return [oneLine] }
+        return TextStyle.wrap(lead + ":", width: width) + ["    " + code]
+    }
+
+    /// "mmreview 0.1.0 (libclang 14.0.6)".
+    private func signature(_ input: ReportInput) -> String {
+        var libclang = TextStyle.trimmed(input.libclangVersion)
+        if let range = libclang.firstRange(of: "clang version ") {
+            libclang = String(libclang[range.upperBound...].prefix { $0 != " " })
+        }
+        let tool = "mmreview \(TextStyle.trimmed(input.toolVersion))"
+        return libclang.isEmpty ? tool : tool + " (libclang \(libclang))"
+    }
+}

@@ -1,0 +1,77 @@
+import MMCore
+
+/// Where a finding's line sits in a patch: indices into `FileDiff.hunks` and `Hunk.lines`.
+struct HunkPosition: Sendable, Hashable {
+    var hunk: Int
+    var line: Int
+}
+
+/// Finding the lines of a patch a comment is about, and quoting them as a mail reply does.
+enum HunkQuote {
+    /// Fixed findings are numbered in the old file, all others in the new one.
+    static func side(of finding: Finding) -> Side {
+        finding.status == .fixed ? .before : .after
+    }
+
+    /// The file of `patch` the finding is reported against.
+    static func fileDiff(for finding: Finding, in patch: Patch?) -> FileDiff? {
+        guard let patch else { return nil }
+        let path = finding.file
+        let before = side(of: finding) == .before
+        let onSide = patch.files.first { file in
+            let primary = before ? file.oldPath : file.newPath
+            let other = before ? file.newPath : file.oldPath
+            return primary == path || (primary == nil && other == path)
+        }
+        return onSide ?? patch.files.first { $0.displayPath == path }
+    }
+
+    /// The hunk line numbered `finding.line` on the finding's side. When that line's text is not
+    /// the finding's code and the hunk's numbers are only approximate (a repaired quoted hunk), the
+    /// nearest line with the finding's code is taken instead.
+    static func locate(_ finding: Finding, in file: FileDiff) -> HunkPosition? {
+        let before = side(of: finding) == .before
+        let code = TextStyle.trimmed(finding.code)
+        var numbered: HunkPosition?
+        var byText: [(position: HunkPosition, distance: Int)] = []
+        for (h, hunk) in file.hunks.enumerated() {
+            for (i, line) in hunk.lines.enumerated() {
+                let number = before
+                    ? (line.kind == .added ? nil : line.oldLine)
+                    : (line.kind == .removed ? nil : line.newLine)
+                guard let number else { continue }
+                if number == finding.line && numbered == nil {
+                    numbered = HunkPosition(hunk: h, line: i)
+                }
+                if hunk.repaired && !code.isEmpty && TextStyle.trimmed(line.text) == code {
+                    byText.append((HunkPosition(hunk: h, line: i), abs(number - finding.line)))
+                }
+            }
+        }
+        if let numbered {
+            let hunk = file.hunks[numbered.hunk]
+            let matches = code.isEmpty || TextStyle.trimmed(hunk.lines[numbered.line].text) == code
+            if matches || !hunk.repaired { return numbered }
+        }
+        // min(by:) keeps the first of equal distances: the earlier line wins.
+        return byText.min { $0.distance < $1.distance }?.position ?? numbered
+    }
+
+    /// `@@ -674,14 +743,23 @@ section`, counts of 1 left out as git does.
+    static func header(_ hunk: Hunk) -> String {
+        func range(_ start: Int, _ count: Int) -> String { count == 1 ? "\(start)" : "\(start),\(count)" }
+        let ranges = "@@ -\(range(hunk.oldStart, hunk.oldCount)) +\(range(hunk.newStart, hunk.newCount)) @@"
+        return hunk.section.isEmpty ? ranges : ranges + " " + hunk.section
+    }
+
+    /// A hunk line as quoted in a reply: `> ` and the diff marker; trailing blanks dropped.
+    static func quoted(_ line: DiffLine) -> String {
+        let marker: String
+        switch line.kind {
+        case .added: marker = "+"
+        case .removed: marker = "-"
+        case .context: marker = " "
+        }
+        return TextStyle.withoutTrailingBlanks("> " + marker + line.text)
+    }
+}

@@ -1,0 +1,55 @@
+import Testing
+import MMCore
+@testable import MMPatch
+
+@Suite struct InputErrorTests {
+    @Test func emptyInput() {
+        #expect(readError([], name: "t.diff") == InputError(input: "t.diff", message: "t.diff is empty"))
+        #expect(readError(Array(" \n\t\r\n".utf8), name: "-")
+                == InputError(input: "-", message: "standard input is empty"))
+    }
+
+    @Test func binaryData() {
+        let elf: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00] + Array("--- a/x.c\n".utf8)
+        #expect(readError(elf, name: "a.out")
+                == InputError(input: "a.out", message: "a.out is binary data, not a patch or a mail"))
+        // No NUL byte, but almost nothing is valid UTF-8.
+        let noise = (0..<4000).map { UInt8(0x80 + ($0 * 37) % 0x80) }
+        #expect(readError(noise, name: "noise")?.message == "noise is binary data, not a patch or a mail")
+    }
+
+    @Test func mailWithoutPatch() {
+        let mail = """
+            From: A <a@example.org>
+            Subject: Re: [PATCH] something
+
+            Looks good to me.
+            """
+        let error = readError(Array(mail.utf8), name: "mail.eml")
+        #expect(error == InputError(input: "mail.eml", message: "no patch found in mail.eml: expected a unified diff, "
+                                    + "a git format-patch mail, or a mail quoting one"))
+        #expect(error?.description == "mail.eml: no patch found in mail.eml: expected a unified diff, "
+                + "a git format-patch mail, or a mail quoting one")
+    }
+
+    @Test func seed004FlattenedPage() {
+        let error = readError(Array(Seed.s004.utf8), name: "seed.txt")
+        #expect(error?.description == "seed.txt: the message's line breaks were lost (a diff appears flattened "
+                + "onto one line); mmreview cannot rebuild the patch from it")
+    }
+
+    @Test func nonCPatchReadsButTouchesNoFunction() throws {
+        let text = """
+            diff --git a/Documentation/mm.rst b/Documentation/mm.rst
+            --- a/Documentation/mm.rst
+            +++ b/Documentation/mm.rst
+            @@ -1,2 +1,2 @@
+            -int f(void) {
+            +int g(void) {
+             }
+            """
+        let patches = try readPatches(text)
+        #expect(patches.first?.files.first?.hunks.first?.lines.count == 3)
+        #expect(patches.flatMap { FragmentBuilder().touchedFunctions(in: $0) }.isEmpty)
+    }
+}
