@@ -65,6 +65,8 @@ public struct LockStateAnalysis: Sendable {
     public private(set) var events: [Int: LockEvent] = [:]
     /// Keys released somewhere but never taken anywhere in the visible code.
     public private(set) var releasedOnlyKeys: Set<String> = []
+    /// Assignment nodes that store a try-lock's result.
+    private var resultStores: Set<Int> = []
 
     /// A bound on states per node; beyond it facts are dropped (paths merge by lock state alone).
     static let stateLimit = 64
@@ -84,6 +86,17 @@ public struct LockStateAnalysis: Sendable {
             }
         }
         releasedOnlyKeys = released.subtracting(acquired)
+        // `ret = mmap_write_lock_killable(mm)`: the store of the result must not forget what the
+        // try-lock just said about `ret`.
+        for (index, event) in events {
+            guard case .tryAcquire(let atom, _) = event.action else { continue }
+            for successor in graph.nodes[index].successors {
+                if case .assign(let assignment) = graph.nodes[successor].action,
+                   ConditionFacts.atom(assignment.target) == atom {
+                    resultStores.insert(successor)
+                }
+            }
+        }
         var entryState = LockState()
         if !model.startsAtDefinition { presumeHidden(&entryState, line: graph.nodes.first?.line ?? 0) }
         run(entry: entryState)
@@ -139,6 +152,7 @@ public struct LockStateAnalysis: Sendable {
         var state = input
         switch graph.nodes[node].action {
         case .assign(let assignment):
+            if resultStores.contains(node) { return [state] }
             let target = ConditionFacts.atom(assignment.target)
             state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: target) && $0.atom != target }
             let value = ConditionFacts.atom(assignment.value)

@@ -100,6 +100,15 @@ public final class FunctionExtractor {
             unit = u
             diagnostics = u.diagnostics()
             let before = stubs.count
+            // One use of an undeclared name gives one diagnostic per use: type each name once.
+            var usageCache: [String: StubType] = [:]
+            func usage(_ name: String, jobID: Int, tokens: [CToken]) -> StubType {
+                let cacheKey = "\(jobID) \(name)"
+                if let known = usageCache[cacheKey] { return known }
+                let found = UnitBuilder.usageType(of: name, in: tokens)
+                usageCache[cacheKey] = found
+                return found
+            }
             for d in diagnostics where d.severity.rawValue >= CXDiagnostic_Error.rawValue && d.file == Self.mainName {
                 guard d.line >= 1, d.line <= composed.origins.count,
                       let jobID = composed.origins[d.line - 1].job, let job = byID[jobID] else { continue }
@@ -107,10 +116,10 @@ public final class FunctionExtractor {
                     if UnitBuilder.isAllCaps(name) {
                         stubs.constants.insert(name)
                     } else if job.definedFunctionName != nil {
-                        let t = UnitBuilder.usageType(of: name, in: job.tokens)
+                        let t = usage(name, jobID: jobID, tokens: job.tokens)
                         stubs.globals[name] = max(stubs.globals[name] ?? .long, t)
                     } else {
-                        let t = UnitBuilder.usageType(of: name, in: job.tokens)
+                        let t = usage(name, jobID: jobID, tokens: job.tokens)
                         stubs.locals[jobID, default: [:]][name] = max(stubs.locals[jobID]?[name] ?? .long, t)
                     }
                 } else if d.message.hasPrefix("assigning to 'struct __mm_any' from incompatible type 'struct "),

@@ -44,6 +44,15 @@ struct HunkHeader: Sendable, Equatable {
     /// Line numbers and counts above this are not real; capping keeps arithmetic from overflowing.
     static let limit = 1_000_000_000
 
+    init(oldStart: Int, oldCount: Int, newStart: Int, newCount: Int, section: String, capped: Bool) {
+        self.oldStart = oldStart
+        self.oldCount = oldCount
+        self.newStart = newStart
+        self.newCount = newCount
+        self.section = section
+        self.capped = capped
+    }
+
     /// Parses `@@ -a[,b] +c[,d] @@[ section]`; a missing count means 1.
     init?(_ text: String) {
         // Cheap test first: this runs on every line of the input.

@@ -192,7 +192,7 @@ import MMCore
              a
             -b
             +c
-            @@ -20,2 +20,2 @@
+            @@ -20,1 +20,1 @@
             -d
             +e
             diff --git a/mm/y.c b/mm/y.c

@@ -13,7 +13,7 @@ import MMCore
         let after = try #require(vmas.after)
         #expect(ranges(after) == "647-715")
         #expect(after.isComplete)
-        #expect(after.allLines.allSatisfy(\.changed))
+        #expect(after.allLines.allSatisfy { $0.changed })
         #expect(after.line(647)?.text == "static int checkpoint_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm)")
         #expect(after.line(663) == SourceLine(number: 663, text: "\t\tdown_read(&mm->mmap_sem);", changed: true))
         #expect(after.line(715)?.text == "}")
@@ -133,7 +133,7 @@ import MMCore
 }
 
 @Suite struct FragmentRuleTests {
-    static func diff(_ path: String = "mm/t.c", _ hunks: String) -> String {
+    static func diff(_ hunks: String, path: String = "mm/t.c") -> String {
         "--- a/\(path)\n+++ b/\(path)\n" + hunks
     }
 
@@ -237,14 +237,14 @@ import MMCore
              {
             -\tint x;
             +\tlong x;
-            @@ -40,3 +40,4 @@ struct unrelated {
+            @@ -40,2 +40,3 @@ struct unrelated {
              \tx = a;
             +\tx += b;
              \treturn x;
             """)
         let touched = try functions(text)
         #expect(touched.map(\.name) == ["f"])
-        #expect(ranges(touched.first?.after) == "1-4,40-43")
+        #expect(ranges(touched.first?.after) == "1-4,40-42")
         #expect(touched.first?.after?.startsAtDefinition == true)
     }
 

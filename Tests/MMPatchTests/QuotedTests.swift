@@ -73,7 +73,7 @@ import MMCore
         let orphan = patch.files[1]
         #expect(orphan.newPath == "include/linux/mm.h")
         #expect(orphan.hunks.count == 2)
-        #expect(orphan.hunks.allSatisfy(\.repaired))
+        #expect(orphan.hunks.allSatisfy { $0.repaired })
         #expect(orphan.hunks.map(\.newStart) == [1, 12])
         #expect(orphan.hunks.map(\.lines.count) == [10, 3])
         #expect(orphan.hunks[0].lines[0] == DiffLine(kind: .added, text: " data->i_mmap_locks = vmalloc(nr_i_mmap_locks *",

@@ -8,8 +8,8 @@ import Testing
     In-Reply-To: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
     References: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
 
-    This fixes a lock leak in do_checkpoint_mm(): 'mm->mmap_sem' still held
-    when checkpoint_obj() fails.
+    This fixes a lock leak in do_checkpoint_mm() at `ret = exe_objref;`:
+    'mm->mmap_sem' still held when checkpoint_obj() fails.
 
     > @@ -674,14 +743,23 @@ static int do_checkpoint_mm(struct ckpt_ctx *ctx, struct mm_struct *mm)
     > -\t\t\tret = exe_objref;
@@ -130,8 +130,8 @@ import Testing
         In-Reply-To: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
         References: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
 
-        This fixes a lock leak in do_checkpoint_mm(): 'mm->mmap_sem' still held
-        when checkpoint_obj() fails.
+        This fixes a lock leak in do_checkpoint_mm() at `ret = exe_objref;`:
+        'mm->mmap_sem' still held when checkpoint_obj() fails.
 
         -- \nmmreview 0.1.0 (libclang 14.0.6)
 

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+/// The mmreview command as a user runs it: exit statuses, formats, and the message on bad input.
+@Suite(.serialized) struct CommandLineTests {
+    func writeTemporary(_ bytes: [UInt8], name: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mmreview-cli-\(getpid())-\(name)")
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    @Test func seedWithOnlyFixedFindingsExitsZeroAndPrintsTheAcknowledgement() throws {
+        let run = try runMMReview(["Corpus/seeds/000_ed32f0bd73afb809.txt"])
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix("Subject: Re: [PATCH] c/r: do not hold mmap_sem while checkpointing vma's\n"))
+        #expect(run.stdout.contains("This fixes a lock leak in do_checkpoint_mm() at `return ret;`"))
+        #expect(run.stdout.contains("-- \nmmreview 0.1.0 (libclang 14.0.6)"))
+    }
+
+    @Test func gccFormat() throws {
+        let run = try runMMReview(["--format", "gcc", "Corpus/seeds/000_ed32f0bd73afb809.txt"])
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "checkpoint/memory.c:693:1: note: fixed by this patch: do_checkpoint_mm() returns here with 'mm->mmap_sem' still held, while its other exits release it [lock-leak]")
+        #expect(lines.contains("checkpoint/memory.c:728:1: note: 'mm->mmap_sem' is released here on the other paths"))
+    }
+
+    @Test func jsonFormatFollowsSchemaVersion1() throws {
+        let run = try runMMReview(["--format", "json", "Corpus/seeds/000_ed32f0bd73afb809.txt"])
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["version"] as? Int == 1)
+        let tool = try #require(object["tool"] as? [String: Any])
+        #expect(tool["name"] as? String == "mmreview")
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        #expect(findings.count == 2)
+        #expect(findings.first?["rule"] as? String == "lock-leak")
+        #expect(findings.first?["status"] as? String == "fixed")
+        #expect(findings.first?["line"] as? Int == 693)
+        #expect(findings.first?["code"] as? String == "return ret;")
+        #expect((object["errors"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test func introducedLeakExitsOneAndFailOnErrorStillFails() throws {
+        let source = """
+            int f(struct mm_struct *mm)
+            {
+            	int ret;
+            	mmap_read_lock(mm);
+            	ret = g(mm);
+            	if (ret)
+            		return ret;
+            	mmap_read_unlock(mm);
+            	return 0;
+            }
+            """
+        let path = try writeTemporary(newFilePatch(source: source), name: "leak.diff")
+        let run = try runMMReview(["--format", "gcc", path])
+        #expect(run.status == 1)
+        #expect(run.stdout == """
+            mm/example.c:7:1: error: f() returns here with 'mm->mmap_lock' still held [lock-leak]
+            mm/example.c:4:1: note: 'mm->mmap_lock' is taken here
+
+            """)
+        // The same patch on standard input.
+        let piped = try runMMReview(["--format", "gcc", "-"], stdin: newFilePatch(source: source))
+        #expect(piped.status == 1)
+        #expect(piped.stdout == run.stdout)
+    }
+
+    @Test func cleanPatchExitsZeroAndQuietPrintsNothing() throws {
+        let source = "void f(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\tg(mm);\n\tmmap_read_unlock(mm);\n}"
+        let path = try writeTemporary(newFilePatch(source: source), name: "clean.diff")
+        let run = try runMMReview([path])
+        #expect(run.status == 0)
+        #expect(run.stdout == "mmreview found nothing to comment on in 1 patch.\n")
+        let quiet = try runMMReview(["--quiet", path])
+        #expect(quiet.status == 0)
+        #expect(quiet.stdout.isEmpty)
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let none = try runMMReview([])
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("no input: give a patch, mail or mailbox file, or '-' for standard input"))
+        let badFormat = try runMMReview(["--format", "xml", "x.diff"])
+        #expect(badFormat.status == 2)
+        #expect(badFormat.stderr.contains("xml"))
+        let badRule = try runMMReview(["--only", "no-such-rule", "x.diff"])
+        #expect(badRule.status == 2)
+        #expect(badRule.stderr.contains("unknown rule 'no-such-rule'"))
+        let help = try runMMReview(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--fail-on"))
+    }
+
+    @Test func missingFileExitsTwoNamingIt() throws {
+        let run = try runMMReview(["/nonexistent/patch.diff"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("/nonexistent/patch.diff: no such file"))
+    }
+
+    @Test func flattenedArchivePageExitsTwoWithReason() throws {
+        let run = try runMMReview(["Corpus/seeds/004_135183a29977c0f3.txt"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("004_135183a29977c0f3.txt: the message's line breaks were lost"))
+        #expect(!run.stderr.contains("Fatal error"))
+    }
+
+    /// Bad input of every kind: a clear message naming the input and exit 2, or a review; never a
+    /// crash, a hang or a trace.
+    @Test(arguments: [
+        ("empty", [UInt8](), "is empty"),
+        ("binary", [0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00] + [UInt8](repeating: 0, count: 64) + [0xff, 0xfe, 0x00, 0x01], "binary"),
+        ("nopatch", Array("From: a@b.c\nSubject: hello\n\nJust a question about mmap_lock, no patch.\n".utf8), "no patch found"),
+        ("utf8", Array("diff --git a/mm/x.c b/mm/x.c\n--- a/mm/x.c\n+++ b/mm/x.c\n@@ -1,2 +1,3 @@\n int x;\n+/* caf\u{e9} */\n int y;\n".utf8)
+            + [0xc3, 0x28, 0xa0, 0xa1, 0x0a], ""),
+    ] as [(String, [UInt8], String)])
+    func badInput(_ name: String, _ bytes: [UInt8], _ expected: String) throws {
+        let path = try writeTemporary(bytes, name: name)
+        let run = try runMMReview(["--format", "gcc", path])
+        #expect(!run.stderr.contains("Fatal error"))
+        #expect(!run.stderr.contains("Stack dump"))
+        if expected.isEmpty {
+            #expect(run.status == 0)
+        } else {
+            #expect(run.status == 2)
+            #expect(run.stderr.contains(path), "\(run.stderr)")
+            #expect(run.stderr.contains(expected), "\(run.stderr)")
+        }
+    }
+
+    @Test func truncatedAndLyingHunksAreReviewedAsFarAsTheyGo() throws {
+        // The header promises 20 lines; 6 follow. The leak in what is there is still found.
+        let text = """
+            diff --git a/mm/x.c b/mm/x.c
+            --- a/mm/x.c
+            +++ b/mm/x.c
+            @@ -10,20 +10,21 @@ static int f(struct mm_struct *mm)
+             {
+             	mmap_read_lock(mm);
+            +	if (g(mm))
+            +		return -EINVAL;
+             	mmap_read_unlock(mm);
+             	return 0;
+             }
+
+            """
+        let path = try writeTemporary(Array(text.utf8), name: "truncated.diff")
+        let run = try runMMReview(["--format", "gcc", path])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("mm/x.c:13:1: error: f() returns here with 'mm->mmap_lock' still held [lock-leak]"))
+    }
+
+    @Test func hugeHunkIsHandled() throws {
+        var text = "diff --git a/mm/big.c b/mm/big.c\n--- a/mm/big.c\n+++ b/mm/big.c\n@@ -1,2 +1,100002 @@\n"
+        text += " int f(struct mm_struct *mm)\n {\n"
+        for i in 0..<100_000 { text += "+\tx\(i % 7) += g(mm, \(i));\n" }
+        text += " }\n"
+        let path = try writeTemporary(Array(text.utf8), name: "huge.diff")
+        let run = try runMMReview(["--format", "gcc", path])
+        #expect(run.status == 0, "\(run.stderr.prefix(500))")
+        #expect(!run.stderr.contains("Fatal error"))
+    }
+
+    @Test func proseInsteadOfCIsNoCrash() throws {
+        let text = """
+            diff --git a/mm/notes.c b/mm/notes.c
+            --- a/mm/notes.c
+            +++ b/mm/notes.c
+            @@ -1,3 +1,4 @@
+             This is not C at all { it is ( prose
+             with unbalanced } braces and "quotes
+            +and a lock: spin_lock(&mm->page_table_lock) inside words
+             that go on ((( forever
+
+            """
+        let path = try writeTemporary(Array(text.utf8), name: "prose.diff")
+        let run = try runMMReview(["--format", "gcc", path])
+        #expect(run.status == 0 || run.status == 1)
+        #expect(!run.stderr.contains("Fatal error"))
+    }
+}
