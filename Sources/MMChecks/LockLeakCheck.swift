@@ -41,6 +41,20 @@ public struct LockLeakCheck: FunctionCheck {
             	return ret;
             }
             """,
+            // Returning NULL with the lock held is no hand-over to the caller.
+            """
+            struct page *f(struct mm_struct *mm, unsigned long addr)
+            {
+            	struct page *page;
+            	spin_lock(&mm->page_table_lock);
+            	page = lookup(mm, addr);
+            	if (!page)
+            ↓		return NULL;
+            	get_page(page);
+            	spin_unlock(&mm->page_table_lock);
+            	return page;
+            }
+            """,
         ],
         nonTriggering: [
             // The error ladder releases on every path.
@@ -141,7 +155,6 @@ public struct LockLeakCheck: FunctionCheck {
 
         // Exits where each lock is held, and exits where it was released.
         var heldAt: [String: [(node: Int, record: LockRecord)]] = [:]
-        var releasedExitValues: [String: [String]] = [:]
         var presumedReleasedSomewhere = Set<String>()
         for exit in graph.exits {
             for state in analysis.statesAt[exit] {
@@ -151,7 +164,6 @@ public struct LockLeakCheck: FunctionCheck {
                         heldAt[key, default: []].append((exit, record))
                     case .released, .releasedPresumed:
                         if record.status == .releasedPresumed { presumedReleasedSomewhere.insert(key) }
-                        releasedExitValues[key, default: []].append(returnText(graph.nodes[exit]))
                     default:
                         break
                     }
@@ -159,13 +171,13 @@ public struct LockLeakCheck: FunctionCheck {
             }
         }
 
+        let handsLocksToCaller = returnsLockedOnSuccess(analysis)
         var findings: [SideFinding] = []
         var reported = Set<String>()
         for (key, sites) in heldAt.sorted(by: { $0.key < $1.key }) {
             // A function that never releases the lock takes it for its caller.
             guard keysReleased.contains(key) else { continue }
-            if returnsLockedOnSuccess(heldExits: sites.map { graph.nodes[$0.node] },
-                                      releasedValues: releasedExitValues[key] ?? []) { continue }
+            if handsLocksToCaller { continue }
             for site in sites.sorted(by: { $0.node < $1.node }) {
                 let exitLine = graph.nodes[site.node].line
                 let dedupe = "\(key)@\(exitLine)"
@@ -207,12 +219,28 @@ public struct LockLeakCheck: FunctionCheck {
         return ""
     }
 
-    /// A helper that returns the locked object (or success) with the lock held and releases it
-    /// only on the paths that return failure (NULL, an error code, false) hands the lock to its caller.
-    private func returnsLockedOnSuccess(heldExits: [FlowNode], releasedValues: [String]) -> Bool {
-        guard !releasedValues.isEmpty, releasedValues.allSatisfy(isFailureValue) else { return false }
-        let heldValues = heldExits.map(returnText)
-        return heldValues.allSatisfy { !$0.isEmpty && !isFailureValue($0) && !releasedValues.contains($0) }
+    /// A helper that returns with a lock held for its caller: every exit that returns success (the
+    /// locked object, true, 0) holds a lock it took, every exit that returns failure (NULL, false,
+    /// an error code) holds none. anon_vma_lock_root() and page_lock_anon_vma_read() look like this.
+    private func returnsLockedOnSuccess(_ analysis: LockStateAnalysis) -> Bool {
+        var sawSuccess = false
+        var sawFailure = false
+        for exit in analysis.graph.exits where !analysis.statesAt[exit].isEmpty {
+            let value = returnText(analysis.graph.nodes[exit])
+            if value.isEmpty { return false }
+            let failure = isFailureValue(value)
+            for state in analysis.statesAt[exit] {
+                let holdsOwnLock = state.locks.values.contains { $0.status == .held }
+                if failure {
+                    if holdsOwnLock { return false }
+                    sawFailure = true
+                } else {
+                    if !holdsOwnLock { return false }
+                    sawSuccess = true
+                }
+            }
+        }
+        return sawSuccess && sawFailure
     }
 
     private func isFailureValue(_ text: String) -> Bool {

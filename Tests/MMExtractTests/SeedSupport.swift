@@ -9,7 +9,9 @@ struct SeedHunk {
 }
 
 enum Seeds {
-    static let directory = "/work/shared/seeds"
+    /// The seed threads as kept in the repository's Corpus/seeds/.
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus/seeds").path
 
     static func text(_ name: String) throws -> String {
         let path = "\(directory)/\(name)"
