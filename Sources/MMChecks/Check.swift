@@ -63,11 +63,17 @@ public struct FunctionContext: Sendable {
     public var endsAtClosingBrace: Bool
     public var facts: KernelFacts
     public var locks: LockStateAnalysis
+    /// Everything the same patch shows: every function model of both sides (for what the patch
+    /// itself teaches, such as a helper that returns NULL, or a callee checked elsewhere) and the
+    /// patch with its hunks (struct definitions in a header hunk).
+    public var patch: PatchKnowledge
 
-    public init(model: FunctionModel, endsAtClosingBrace: Bool, facts: KernelFacts) {
+    public init(model: FunctionModel, endsAtClosingBrace: Bool, facts: KernelFacts,
+                patch: PatchKnowledge = PatchKnowledge()) {
         self.model = model
         self.endsAtClosingBrace = endsAtClosingBrace
         self.facts = facts
+        self.patch = patch
         self.locks = LockStateAnalysis(model: model, endsAtClosingBrace: endsAtClosingBrace,
                                        resolver: LockEventResolver(facts: facts))
     }
@@ -76,6 +82,22 @@ public struct FunctionContext: Sendable {
     public func code(at line: Int) -> String {
         (model.sourceLines[line] ?? "").trimmingBlanks()
     }
+}
+
+/// What one patch shows beyond the function under check.
+public struct PatchKnowledge: Sendable {
+    /// Every function model of the patch, both sides.
+    public var models: [FunctionModel]
+    /// The patch itself (nil in tests that check a lone model).
+    public var patch: Patch?
+
+    public init(models: [FunctionModel] = [], patch: Patch? = nil) {
+        self.models = models
+        self.patch = patch
+    }
+
+    /// The models of one side.
+    public func models(_ side: Side) -> [FunctionModel] { models.filter { $0.side == side } }
 }
 
 public protocol FunctionCheck: Sendable {

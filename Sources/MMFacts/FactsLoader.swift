@@ -46,6 +46,8 @@ public struct FactsLoader: Sendable {
     public func load(files: [(name: String, text: String)]) throws(FactsError) -> KernelFacts {
         var primitives: [String: LockPrimitive] = [:]
         var classes: [LockClass] = []
+        var calls: [String: CallFact] = [:]
+        var pairs: [ResourcePair] = []
         for file in files {
             let root: Any?
             do {
@@ -58,9 +60,18 @@ public struct FactsLoader: Sendable {
                 throw FactsError(file: file.name, entry: "", field: "",
                                  message: "expected a mapping with 'primitives' and/or 'classes'")
             }
-            for key in map.keys where !["primitives", "classes"].contains(key) {
+            for key in map.keys.sorted() where !["primitives", "classes", "calls", "pairs"].contains(key) {
                 throw FactsError(file: file.name, entry: "", field: key,
-                                 message: "unknown top-level key '\(key)'; expected 'primitives' or 'classes'")
+                                 message: "unknown top-level key '\(key)'; expected primitives, classes, calls or pairs")
+            }
+            if let list = map["calls"] {
+                for fact in try parseCalls(list, file: file.name) { calls[fact.function] = fact }
+            }
+            if let list = map["pairs"] {
+                for pair in try parsePairs(list, file: file.name) {
+                    pairs.removeAll { $0.acquire == pair.acquire }
+                    pairs.append(pair)
+                }
             }
             if let list = map["primitives"] {
                 for primitive in try parsePrimitives(list, file: file.name) {
@@ -81,7 +92,7 @@ public struct FactsLoader: Sendable {
                                     + classes.map(\.name).joined(separator: ", "))
             }
         }
-        return KernelFacts(primitives: primitives, classes: classes)
+        return KernelFacts(primitives: primitives, classes: classes, calls: calls, pairs: pairs)
     }
 
     private func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
@@ -153,6 +164,53 @@ public struct FactsLoader: Sendable {
         throw reader.error("lock", "'\(text)' is not accepted; expected argN, argN-out, return or none")
     }
 
+    private func parseCalls(_ value: Any, file: String) throws(FactsError) -> [CallFact] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "calls", field: "calls", message: "expected a list")
+        }
+        var result: [CallFact] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: "call #\(index + 1)", field: "", message: "expected a mapping")
+            }
+            let function = try FieldReader(map: map, file: file, entry: "call #\(index + 1)").string("function")
+            let reader = FieldReader(map: map, file: file, entry: "call '\(function)'")
+            try reader.rejectUnknown(["function", "returns", "must_check", "source"])
+            result.append(CallFact(function: function, returns: try reader.optionalEnumValue("returns"),
+                                   mustCheck: try reader.optionalBool("must_check") ?? false,
+                                   source: try reader.optionalString("source")))
+        }
+        return result
+    }
+
+    private func parsePairs(_ value: Any, file: String) throws(FactsError) -> [ResourcePair] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "pairs", field: "pairs", message: "expected a list")
+        }
+        var result: [ResourcePair] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: "pair #\(index + 1)", field: "", message: "expected a mapping")
+            }
+            let acquire = try FieldReader(map: map, file: file, entry: "pair #\(index + 1)").string("acquire")
+            let reader = FieldReader(map: map, file: file, entry: "pair '\(acquire)'")
+            try reader.rejectUnknown(["acquire", "object", "release", "release_object", "source"])
+            let releases = try reader.stringList("release")
+            if releases.isEmpty { throw reader.error("release", "missing: list the functions that drop it") }
+            result.append(ResourcePair(acquire: acquire, acquireObject: try parseObject(reader.string("object"), reader, "object"),
+                                       releases: releases,
+                                       releaseObject: try parseObject(reader.optionalString("release_object") ?? "arg0", reader, "release_object"),
+                                       source: try reader.optionalString("source")))
+        }
+        return result
+    }
+
+    private func parseObject(_ text: String, _ reader: FieldReader, _ field: String) throws(FactsError) -> PairObject {
+        if text == "return" { return .returnValue }
+        if text.hasPrefix("arg"), let n = Int(text.dropFirst(3)), n >= 0 { return .argument(n) }
+        throw reader.error(field, "'\(text)' is not accepted; expected argN or return")
+    }
+
     private func parseClasses(_ value: Any, file: String) throws(FactsError) -> [LockClass] {
         guard let list = value as? [Any] else {
             throw FactsError(file: file, entry: "classes", field: "classes", message: "expected a list")
@@ -209,6 +267,7 @@ private struct FieldReader {
 
     func stringList(_ field: String) throws(FactsError) -> [String] {
         guard let value = map[field] else { return [] }
+        if let single = value as? String { return [single] }
         if let list = value as? [Any] {
             var result: [String] = []
             for item in list {

@@ -62,11 +62,20 @@ public struct LockClass: Sendable, Hashable {
 public struct KernelFacts: Sendable {
     public var primitives: [String: LockPrimitive]
     public var classes: [LockClass]
+    /// Return-value meaning and must-check duty of ordinary kernel functions, by name.
+    public var calls: [String: CallFact]
+    /// Reference and memory pairs, in file order.
+    public var pairs: [ResourcePair]
 
-    public init(primitives: [String: LockPrimitive], classes: [LockClass]) {
+    public init(primitives: [String: LockPrimitive], classes: [LockClass], calls: [String: CallFact] = [:],
+                pairs: [ResourcePair] = []) {
         self.primitives = primitives
         self.classes = classes
+        self.calls = calls
+        self.pairs = pairs
     }
+
+    public func call(named name: String) -> CallFact? { calls[name] }
 
     public func primitive(named name: String) -> LockPrimitive? { primitives[name] }
 
@@ -107,4 +116,55 @@ func splitLastMember(_ expression: String) -> (String, String)? {
         return (String(chars[..<(index - 1)]), member)
     }
     return nil
+}
+
+/// What a kernel function's return value means.
+public enum ReturnKind: String, Sendable, Hashable, CaseIterable {
+    /// A pointer that is NULL on failure (kmalloc, find_vma, get_task_mm).
+    case nullOnFailure = "null"
+    /// A pointer that is an ERR_PTR on failure (d_path, filp_open).
+    case errPointer = "err_ptr"
+    /// An int that is a negative errno on failure, 0 or a count on success.
+    case errno
+    /// A bool or int that is true/non-zero on success.
+    case success
+}
+
+/// Effects and duties of a kernel function that is not a lock primitive.
+public struct CallFact: Sendable, Hashable {
+    public var function: String
+    public var returns: ReturnKind?
+    /// Ignoring the result is a bug (`__must_check`, writes, user copies).
+    public var mustCheck: Bool
+    public var source: String?
+
+    public init(function: String, returns: ReturnKind?, mustCheck: Bool, source: String?) {
+        self.function = function
+        self.returns = returns
+        self.mustCheck = mustCheck
+        self.source = source
+    }
+}
+
+/// Where the object of a reference or allocation pair is.
+public enum PairObject: Sendable, Hashable {
+    case argument(Int)
+    case returnValue
+}
+
+/// Take and drop functions of one kind of reference or memory (get_file/fput, kmalloc/kfree).
+public struct ResourcePair: Sendable, Hashable {
+    public var acquire: String
+    public var acquireObject: PairObject
+    public var releases: [String]
+    public var releaseObject: PairObject
+    public var source: String?
+
+    public init(acquire: String, acquireObject: PairObject, releases: [String], releaseObject: PairObject, source: String?) {
+        self.acquire = acquire
+        self.acquireObject = acquireObject
+        self.releases = releases
+        self.releaseObject = releaseObject
+        self.source = source
+    }
 }

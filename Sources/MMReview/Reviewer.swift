@@ -71,8 +71,10 @@ public final class Reviewer {
             let touched = FragmentBuilder().touchedFunctions(in: patch)
             let extracted = extractor.extract(touched)
             functions.append(contentsOf: extracted)
+            let knowledge = PatchKnowledge(models: extracted.flatMap { [$0.before, $0.after].compactMap { $0 } },
+                                           patch: patch)
             for function in extracted {
-                findings.append(contentsOf: review(function, patch: patch))
+                findings.append(contentsOf: review(function, patch: patch, knowledge: knowledge))
             }
         }
         if !options.showUnchanged { findings.removeAll { $0.status == .unchanged } }
@@ -81,12 +83,13 @@ public final class Reviewer {
     }
 
     /// Runs every check on both sides and labels each finding introduced, fixed or unchanged.
-    func review(_ function: ExtractedFunction, patch: Patch) -> [Finding] {
+    func review(_ function: ExtractedFunction, patch: Patch, knowledge: PatchKnowledge) -> [Finding] {
         var before: [SideFinding] = []
         var after: [SideFinding] = []
         for side in [Side.before, Side.after] {
             guard let model = function.model(side), let image = function.touched.image(side) else { continue }
-            let context = FunctionContext(model: model, endsAtClosingBrace: image.endsAtClosingBrace, facts: facts)
+            let context = FunctionContext(model: model, endsAtClosingBrace: image.endsAtClosingBrace, facts: facts,
+                                          patch: knowledge)
             let found = checks.flatMap { $0.check(context) }
             if side == .before { before = found } else { after = found }
         }

@@ -37,6 +37,8 @@ import Testing
         #expect(fromDisk.primitives == bundled.primitives,
                 "Rules/ changed: run scripts/embed-rules to refresh Sources/MMFacts/BundledRules.swift")
         #expect(fromDisk.classes == bundled.classes)
+        #expect(fromDisk.calls == bundled.calls)
+        #expect(fromDisk.pairs == bundled.pairs)
     }
 
     @Test func badEntryNamesFileEntryAndField() {
