@@ -86,13 +86,13 @@ public struct LockStateAnalysis: Sendable {
             }
         }
         releasedOnlyKeys = released.subtracting(acquired)
-        // `ret = mmap_write_lock_killable(mm)`: the store of the result must not forget what the
-        // try-lock just said about `ret`.
+        // `ret = mmap_write_lock_killable(mm)`, `ptl = pmd_lock(mm, pmd)`: the store of a lock
+        // call's result must not forget what the call just said about the variable.
         for (index, event) in events {
-            guard case .tryAcquire(let atom, _) = event.action else { continue }
+            guard case .assigned(let target) = event.call.resultUse else { continue }
             for successor in graph.nodes[index].successors {
                 if case .assign(let assignment) = graph.nodes[successor].action,
-                   ConditionFacts.atom(assignment.target) == atom {
+                   ConditionFacts.atom(assignment.target) == ConditionFacts.atom(target) {
                     resultStores.insert(successor)
                 }
             }
@@ -155,6 +155,9 @@ public struct LockStateAnalysis: Sendable {
             if resultStores.contains(node) { return [state] }
             let target = ConditionFacts.atom(assignment.target)
             state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: target) && $0.atom != target }
+            // `folio = next_folio(...)` while `folio`'s lock is held: the name now means another
+            // object, and what this path did to the old one can no longer be followed by name.
+            state.locks = state.locks.filter { !ConditionFacts.mentions($0.key, variable: target) }
             let value = ConditionFacts.atom(assignment.value)
             if ConditionFacts.isZero(value) { state.facts.insert(Fact(atom: target, value: false)) }
             return [state]
@@ -165,11 +168,27 @@ public struct LockStateAnalysis: Sendable {
             state.facts = state.facts.filter { heldBases.contains($0.atom) }
             presumeHidden(&state, line: line)
             return [state]
-        case .call:
-            guard let event = events[node] else { return [state] }
+        case .call(let call):
+            guard let event = events[node] else {
+                forgetLocksHandedTo(call, in: &state)
+                return [state]
+            }
             return apply(event, to: state, node: node, incidents: &incidents)
         default:
             return [state]
+        }
+    }
+
+    /// A function that receives the lock itself (`wait_on_locked(entry, ptep, ptl)`,
+    /// `unlock_helper(&n->list_lock)`) may release it: what it does is unknown, so this path stops
+    /// following the lock rather than guess.
+    private func forgetLocksHandedTo(_ call: Call, in state: inout LockState) {
+        guard !state.locks.isEmpty else { return }
+        let arguments = Set(call.arguments.map(ConditionFacts.atom))
+        state.locks = state.locks.filter { _, record in
+            let display = ConditionFacts.atom(record.event.display)
+            let asArgument = display.hasPrefix("*") ? String(display.dropFirst()) : "&" + display
+            return !arguments.contains(asArgument)
         }
     }
 
