@@ -29,7 +29,7 @@ let package = Package(
                 dependencies: ["MMCore", "MMPatch", "MMExtract", "MMFacts", "MMAnalysis", "MMChecks", "MMReport"],
                 swiftSettings: clangFlags),
         .executableTarget(name: "mmreview",
-                          dependencies: ["MMReview", "MMCore", "MMReport",
+                          dependencies: ["MMReview", "MMChecks", "MMCore", "MMFacts", "MMReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: clangFlags),
         .testTarget(name: "MMPatchTests", dependencies: ["MMPatch", "MMCore"]),

@@ -70,6 +70,8 @@ public struct LockStateAnalysis: Sendable {
 
     /// A bound on states per node; beyond it facts are dropped (paths merge by lock state alone).
     static let stateLimit = 64
+    /// Nesting depths beyond this are not told apart.
+    static let nestingLimit = 3
 
     public init(model: FunctionModel, endsAtClosingBrace: Bool, resolver: LockEventResolver) {
         graph = ControlFlowGraph(model: model, endsAtClosingBrace: endsAtClosingBrace)
@@ -111,7 +113,9 @@ public struct LockStateAnalysis: Sendable {
         while let node = worklist.popLast() {
             queued.remove(node)
             iterations += 1
-            if iterations > 200_000 { break }  // a safety net; real functions converge far sooner
+            // A safety net: the lattice is finite, but a bound keeps a pathological function from
+            // stalling a whole archive scan.
+            if iterations > 2_000 + graph.nodes.count * 200 { break }
             var outgoing = Set<LockState>()
             for state in statesAt[node] {
                 for next in transfer(state, node: node, incidents: &seenIncidents) { outgoing.insert(next) }
@@ -211,7 +215,8 @@ public struct LockStateAnalysis: Sendable {
         case .acquire:
             if let current, current.status == .held || current.status == .presumedHeld {
                 if event.nestable {
-                    state.locks[event.key]?.depth += 1
+                    // Saturate: a loop that nests once more per iteration must still reach a fixpoint.
+                    if current.depth < Self.nestingLimit { state.locks[event.key]?.depth += 1 }
                     return [state]
                 }
                 incidents.insert(LockIncident(kind: .doubleAcquire(previousLine: current.acquiredLine), node: node, event: event))
@@ -260,6 +265,9 @@ public struct LockStateAnalysis: Sendable {
                     state.locks[event.key] = record
                 }
             case .released, .releasedPresumed:
+                // Nestable sections (rcu_read_lock) are entered and left conditionally on state
+                // that facts cannot follow (read_seqbegin_or_lock's `seq & 1`): no verdict.
+                if event.nestable { break }
                 incidents.insert(LockIncident(kind: .doubleRelease(previousLine: current.releasedLine), node: node, event: event))
             case .failed:
                 incidents.insert(LockIncident(kind: .doubleRelease(previousLine: nil), node: node, event: event))

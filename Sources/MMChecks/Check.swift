@@ -108,9 +108,15 @@ public protocol FunctionCheck: Sendable {
 /// Every check mmreview runs, sorted by id. A test verifies each is here and documented.
 public enum CheckRegistry {
     public static let all: [any FunctionCheck] = [
+        AllocSizeofCheck(),
         DoubleLockCheck(),
         LockLeakCheck(),
+        LoopNoProgressCheck(),
+        MissingNullCheck(),
+        ResourceLeakCheck(),
         UnbalancedUnlockCheck(),
+        UncheckedReturnCheck(),
+        UseAfterUnlockCheck(),
     ]
 
     public static func check(id: String) -> (any FunctionCheck)? {

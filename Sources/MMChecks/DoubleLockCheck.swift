@@ -60,6 +60,22 @@ public struct DoubleLockCheck: FunctionCheck {
             	rcu_read_unlock();
             }
             """,
+            // A loop that enters an RCU section per iteration and leaves it in a callee.
+            """
+            void kill_all(struct mount *m)
+            {
+            	while (1) {
+            		struct hlist_node *p;
+            		rcu_read_lock();
+            		p = READ_ONCE(m->mnt_pins.first);
+            		if (!p) {
+            			rcu_read_unlock();
+            			break;
+            		}
+            		pin_kill(p);
+            	}
+            }
+            """,
             // Two different locks of the same class.
             """
             void f(struct anon_vma *a, struct anon_vma *b)

@@ -2,6 +2,47 @@
 
 enum BundledRules {
     static let files: [(name: String, text: String)] = [
+        ("allocators.yaml", #"""
+# Allocation functions and the arguments whose product is the number of bytes they return.
+# alloc-sizeof compares a `sizeof` in those arguments with the type of the pointer that receives the
+# memory (`spinlock_t **locks = vmalloc(n * sizeof(spinlock_t))` should use `sizeof(spinlock_t *)`).
+#
+#   function: the allocator's name
+#   size:     the arguments (argN, 0-based) that multiply into the size: [arg0] for kmalloc(size, gfp),
+#             [arg0, arg1] for kcalloc(n, size, gfp)
+#   source:   where the signature comes from
+
+allocators:
+  - {function: kmalloc, size: [arg0], source: include/linux/slab.h}
+  - {function: kzalloc, size: [arg0], source: include/linux/slab.h}
+  - {function: kmalloc_node, size: [arg0], source: include/linux/slab.h}
+  - {function: kzalloc_node, size: [arg0], source: include/linux/slab.h}
+  - {function: kcalloc, size: [arg0, arg1], source: include/linux/slab.h}
+  - {function: kcalloc_node, size: [arg0, arg1], source: include/linux/slab.h}
+  - {function: kmalloc_array, size: [arg0, arg1], source: include/linux/slab.h}
+  - {function: kmalloc_array_node, size: [arg0, arg1], source: include/linux/slab.h}
+  - {function: krealloc, size: [arg1], source: include/linux/slab.h}
+  - {function: krealloc_array, size: [arg1, arg2], source: include/linux/slab.h}
+  - {function: kvmalloc, size: [arg0], source: include/linux/slab.h}
+  - {function: kvzalloc, size: [arg0], source: include/linux/slab.h}
+  - {function: kvmalloc_node, size: [arg0], source: include/linux/slab.h}
+  - {function: kvzalloc_node, size: [arg0], source: include/linux/slab.h}
+  - {function: kvmalloc_array, size: [arg0, arg1], source: include/linux/slab.h}
+  - {function: kvcalloc, size: [arg0, arg1], source: include/linux/slab.h}
+  - {function: vmalloc, size: [arg0], source: include/linux/vmalloc.h}
+  - {function: vzalloc, size: [arg0], source: include/linux/vmalloc.h}
+  - {function: vmalloc_node, size: [arg0], source: include/linux/vmalloc.h}
+  - {function: vzalloc_node, size: [arg0], source: include/linux/vmalloc.h}
+  - {function: vmalloc_user, size: [arg0], source: include/linux/vmalloc.h}
+  - {function: vmalloc_array, size: [arg0, arg1], source: include/linux/vmalloc.h}
+  - {function: vcalloc, size: [arg0, arg1], source: include/linux/vmalloc.h}
+  - {function: devm_kmalloc, size: [arg1], source: include/linux/device.h}
+  - {function: devm_kzalloc, size: [arg1], source: include/linux/device.h}
+  - {function: devm_kmalloc_array, size: [arg1, arg2], source: include/linux/device.h}
+  - {function: devm_kcalloc, size: [arg1, arg2], source: include/linux/device.h}
+  - {function: alloc_bootmem, size: [arg0], source: include/linux/bootmem.h (before 4.20)}
+  - {function: memblock_alloc, size: [arg0], source: include/linux/memblock.h}
+"""#),
         ("classes.yaml", #"""
 # Lock classes and the member names they have had across kernel versions
 # (see Documentation/mm/process_addrs.rst and the mm/rmap.c and mm/filemap.c header comments).
@@ -236,6 +277,198 @@ primitives:
   - {function: local_irq_enable, action: release, lock: none, class: irq, kind: irq, source: include/linux/irqflags.h}
   - {function: local_irq_save, action: acquire, lock: none, class: irq, kind: irq, mode: exclusive, sleeps: false, nestable: true, source: include/linux/irqflags.h}
   - {function: local_irq_restore, action: release, lock: none, class: irq, kind: irq, source: include/linux/irqflags.h}
+"""#),
+        ("pairs.yaml", #"""
+# Reference and memory pairs: the call that takes a reference or allocates, the calls that drop or
+# free it, and where the object is (argN, or return for allocators). resource-leak follows these.
+# Checked against linux 6.1 headers unless the source says otherwise.
+pairs:
+  # References
+  - {acquire: get_file, object: arg0, release: [fput], release_object: arg0, source: include/linux/fs.h}
+  - {acquire: get_page, object: arg0, release: [put_page, page_cache_release], release_object: arg0, source: "include/linux/mm.h; page_cache_release in include/linux/pagemap.h until 4.6"}
+  - {acquire: folio_get, object: arg0, release: [folio_put], release_object: arg0, source: include/linux/mm.h}
+  - {acquire: mmget, object: arg0, release: [mmput], release_object: arg0, source: include/linux/sched/mm.h}
+  - {acquire: mmgrab, object: arg0, release: [mmdrop], release_object: arg0, source: include/linux/sched/mm.h}
+  - {acquire: get_task_mm, object: return, release: [mmput], release_object: arg0, source: include/linux/sched/mm.h}
+  # Memory
+  - {acquire: kmalloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
+  - {acquire: kzalloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
+  - {acquire: kcalloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
+  - {acquire: kmalloc_array, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
+  - {acquire: krealloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
+  - {acquire: vmalloc, object: return, release: [vfree, kvfree], release_object: arg0, source: include/linux/vmalloc.h}
+  - {acquire: vzalloc, object: return, release: [vfree, kvfree], release_object: arg0, source: include/linux/vmalloc.h}
+  - {acquire: kvmalloc, object: return, release: [kvfree], release_object: arg0, source: include/linux/slab.h}
+  - {acquire: kmem_cache_alloc, object: return, release: [kmem_cache_free], release_object: arg1, source: include/linux/slab.h}
+  - {acquire: __get_free_pages, object: return, release: [free_pages, free_page], release_object: arg0, source: include/linux/gfp.h}
+  - {acquire: __get_free_page, object: return, release: [free_page, free_pages], release_object: arg0, source: include/linux/gfp.h}
+  - {acquire: get_zeroed_page, object: return, release: [free_page, free_pages], release_object: arg0, source: include/linux/gfp.h}
+  - {acquire: alloc_pages, object: return, release: [__free_pages, __free_page], release_object: arg0, source: include/linux/gfp.h}
+  - {acquire: alloc_page, object: return, release: [__free_page, __free_pages], release_object: arg0, source: include/linux/gfp.h}
+  - {acquire: kmap, object: arg0, release: [kunmap], release_object: arg0, source: include/linux/highmem.h}
+  # The checkpoint/restart tree (linux-cr, include/linux/checkpoint.h): headers from ckpt_hdr_get*
+  # are freed by ckpt_hdr_put(ctx, ptr).
+  - {acquire: ckpt_hdr_get, object: return, release: [ckpt_hdr_put], release_object: arg1, source: "include/linux/checkpoint.h (linux-cr tree)"}
+  - {acquire: ckpt_hdr_get_type, object: return, release: [ckpt_hdr_put], release_object: arg1, source: "include/linux/checkpoint.h (linux-cr tree)"}
+"""#),
+        ("returns.yaml", #"""
+# What kernel functions return on failure, and whether ignoring their result is a bug.
+#
+# Each call:
+#   function    the C name.
+#   returns     "null"   a pointer (quoted: bare null is YAML's null) that is NULL (or 0 for __get_free_page) on failure
+#               err_ptr  a pointer that is an ERR_PTR on failure, never NULL
+#               errno    non-zero on failure: a negative errno, or for the user copies the number of
+#                        bytes left uncopied
+#               success  true / non-zero on success
+#   must_check  true when dropping the result is a bug by itself: the kernel marks it __must_check,
+#               or the caller cannot know whether its data was written, read or copied, or the
+#               result owns a reference or memory that is then leaked. Used by unchecked-return.
+#   source      where this comes from.
+#
+# `returns: null` and `returns: err_ptr` feed missing-null-check (a NULL result dereferenced without
+# a test, a NULL test of an ERR_PTR result, an IS_ERR test of a NULL result).
+calls:
+  # --- user copies (include/linux/uaccess.h, arch/x86/include/asm/uaccess.h): __must_check ---
+  - {function: copy_from_user, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: copy_to_user, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: __copy_from_user, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: __copy_to_user, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: __copy_from_user_inatomic, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: __copy_to_user_inatomic, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: copy_struct_from_user, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: check_zeroed_user, returns: errno, must_check: true, source: include/linux/uaccess.h}
+  - {function: clear_user, returns: errno, must_check: true, source: arch/x86/include/asm/uaccess.h}
+  - {function: __clear_user, returns: errno, must_check: true, source: arch/x86/include/asm/uaccess.h}
+  - {function: strnlen_user, returns: errno, must_check: true, source: arch/x86/include/asm/uaccess.h}
+  # get_user/put_user are macros giving -EFAULT; a dropped get_user leaves its target unset.
+  - {function: get_user, returns: errno, must_check: true, source: arch/x86/include/asm/uaccess.h}
+  - {function: put_user, returns: errno, must_check: true, source: arch/x86/include/asm/uaccess.h}
+  - {function: __get_user, returns: errno, must_check: true, source: arch/x86/include/asm/uaccess.h}
+  - {function: __put_user, returns: errno, must_check: true, source: arch/x86/include/asm/uaccess.h}
+  - {function: strncpy_from_user, returns: errno, must_check: true, source: lib/strncpy_from_user.c}
+
+  # --- file I/O (include/linux/fs.h): a short or failed write or read goes unnoticed ---
+  - {function: kernel_write, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: __kernel_write, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: kernel_read, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: vfs_write, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: vfs_read, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: file_fdatawait_range, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: file_check_and_advance_wb_err, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: file_write_and_wait_range, returns: errno, must_check: true, source: include/linux/fs.h}
+  - {function: write_one_page, returns: errno, must_check: true, source: include/linux/pagemap.h}
+  - {function: folio_write_one, returns: errno, must_check: true, source: include/linux/pagemap.h}
+
+  # --- mm (include/linux/mm.h) ---
+  - {function: try_grab_page, returns: success, must_check: true, source: include/linux/mm.h}
+  - {function: try_get_page, returns: success, must_check: true, source: include/linux/mm.h}
+  - {function: vm_brk, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: vm_brk_flags, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: vm_mmap, returns: errno, must_check: true, source: include/linux/mm.h}
+  # GUP returns how many pages it pinned: without it the caller cannot release or use the array.
+  - {function: get_user_pages, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: get_user_pages_fast, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: get_user_pages_remote, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: get_user_pages_unlocked, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: pin_user_pages, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: pin_user_pages_fast, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: pin_user_pages_remote, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: pin_user_pages_unlocked, returns: errno, must_check: true, source: include/linux/mm.h}
+
+  # --- allocations: NULL on failure; dropping the result leaks the memory ---
+  - {function: kmalloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kzalloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kcalloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kmalloc_array, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kmalloc_node, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kzalloc_node, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kcalloc_node, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kmalloc_array_node, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: krealloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: krealloc_array, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kmem_cache_alloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kmem_cache_zalloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kmem_cache_alloc_node, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kvmalloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kvzalloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kvcalloc, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kvmalloc_array, returns: "null", must_check: true, source: include/linux/slab.h}
+  - {function: kstrdup, returns: "null", must_check: true, source: include/linux/string.h}
+  - {function: kstrndup, returns: "null", must_check: true, source: include/linux/string.h}
+  - {function: kmemdup, returns: "null", must_check: true, source: include/linux/string.h}
+  - {function: vmalloc, returns: "null", must_check: true, source: include/linux/vmalloc.h}
+  - {function: vzalloc, returns: "null", must_check: true, source: include/linux/vmalloc.h}
+  - {function: vmalloc_user, returns: "null", must_check: true, source: include/linux/vmalloc.h}
+  - {function: vmalloc_node, returns: "null", must_check: true, source: include/linux/vmalloc.h}
+  - {function: vzalloc_node, returns: "null", must_check: true, source: include/linux/vmalloc.h}
+  - {function: vmalloc_32, returns: "null", must_check: true, source: include/linux/vmalloc.h}
+  - {function: vmap, returns: "null", must_check: true, source: include/linux/vmalloc.h}
+  - {function: __get_free_pages, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: __get_free_page, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: get_zeroed_page, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: alloc_pages, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: alloc_page, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: alloc_pages_node, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: __alloc_pages, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: folio_alloc, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: alloc_page_vma, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: vma_alloc_folio, returns: "null", must_check: true, source: include/linux/gfp.h}
+  - {function: vm_area_alloc, returns: "null", must_check: true, source: include/linux/mm.h}
+  - {function: vm_area_dup, returns: "null", must_check: true, source: include/linux/mm.h}
+
+  # --- lookups: NULL when there is nothing; those that take a reference must not be dropped ---
+  - {function: find_vma, returns: "null", source: include/linux/mm.h}
+  - {function: find_vma_prev, returns: "null", source: include/linux/mm.h}
+  - {function: find_vma_intersection, returns: "null", source: include/linux/mm.h}
+  - {function: vma_lookup, returns: "null", source: include/linux/mm.h}
+  - {function: find_extend_vma, returns: "null", source: include/linux/mm.h}
+  - {function: vm_normal_page, returns: "null", source: include/linux/mm.h}
+  - {function: get_task_mm, returns: "null", must_check: true, source: include/linux/sched/mm.h}
+  - {function: find_get_page, returns: "null", must_check: true, source: include/linux/pagemap.h}
+  - {function: find_lock_page, returns: "null", must_check: true, source: include/linux/pagemap.h}
+  - {function: find_get_page_flags, returns: "null", must_check: true, source: include/linux/pagemap.h}
+  - {function: find_or_create_page, returns: "null", must_check: true, source: include/linux/pagemap.h}
+  - {function: grab_cache_page, returns: "null", must_check: true, source: include/linux/pagemap.h}
+  - {function: grab_cache_page_nowait, returns: "null", must_check: true, source: include/linux/pagemap.h}
+  - {function: get_pid_task, returns: "null", must_check: true, source: include/linux/pid.h}
+  - {function: find_task_by_vpid, returns: "null", source: include/linux/sched.h}
+  - {function: find_task_by_pid_ns, returns: "null", source: include/linux/sched.h}
+  - {function: get_mm_exe_file, returns: "null", must_check: true, source: include/linux/mm.h}
+  - {function: get_task_exe_file, returns: "null", must_check: true, source: include/linux/mm.h}
+  - {function: fget, returns: "null", must_check: true, source: include/linux/file.h}
+
+  # --- ERR_PTR on failure, never NULL: `if (!p)` misses the error ---
+  - {function: d_path, returns: err_ptr, must_check: true, source: fs/d_path.c}
+  - {function: file_path, returns: err_ptr, must_check: true, source: fs/d_path.c}
+  - {function: filp_open, returns: err_ptr, must_check: true, source: include/linux/fs.h}
+  - {function: file_open_name, returns: err_ptr, must_check: true, source: include/linux/fs.h}
+  - {function: dentry_open, returns: err_ptr, must_check: true, source: include/linux/fs.h}
+  - {function: kthread_run, returns: err_ptr, must_check: true, source: include/linux/kthread.h}
+  - {function: kthread_create, returns: err_ptr, must_check: true, source: include/linux/kthread.h}
+  - {function: memdup_user, returns: err_ptr, must_check: true, source: include/linux/string.h}
+  - {function: vmemdup_user, returns: err_ptr, must_check: true, source: include/linux/string.h}
+  - {function: memdup_user_nul, returns: err_ptr, must_check: true, source: include/linux/string.h}
+  - {function: strndup_user, returns: err_ptr, must_check: true, source: include/linux/string.h}
+  - {function: anon_inode_getfile, returns: err_ptr, must_check: true, source: include/linux/anon_inodes.h}
+  - {function: shmem_file_setup, returns: err_ptr, must_check: true, source: include/linux/shmem_fs.h}
+  - {function: shmem_read_mapping_page, returns: err_ptr, must_check: true, source: include/linux/shmem_fs.h}
+  - {function: read_mapping_page, returns: err_ptr, must_check: true, source: include/linux/pagemap.h}
+  - {function: read_cache_page, returns: err_ptr, must_check: true, source: include/linux/pagemap.h}
+  - {function: lookup_one_len, returns: err_ptr, must_check: true, source: include/linux/namei.h}
+
+  # --- results that may be dropped: what they return is a hint, not a failure to handle ---
+  # The entry (must_check false) also keeps unchecked-return's patch-deviance rule quiet on them.
+  # Space left in the batch; callers that test it flush early, the others flush later.
+  - {function: folio_batch_add, must_check: false, source: include/linux/pagevec.h}
+  - {function: pagevec_add, must_check: false, source: include/linux/pagevec.h}
+  # page_mkwrite handlers update the time stamp best effort (filemap_page_mkwrite).
+  - {function: file_update_time, must_check: false, source: mm/filemap.c}
+  # A huge page that does not split stays huge; callers that only try (ksm) go on.
+  - {function: split_huge_page, must_check: false, source: include/linux/huge_mm.h}
+  # The fault is retried after the wait either way; a fatal signal is seen then.
+  - {function: folio_wait_locked_killable, must_check: false, source: include/linux/pagemap.h}
+  - {function: wait_on_page_locked_killable, must_check: false, source: include/linux/pagemap.h}
 """#),
     ]
 }

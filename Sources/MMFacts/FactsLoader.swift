@@ -48,6 +48,7 @@ public struct FactsLoader: Sendable {
         var classes: [LockClass] = []
         var calls: [String: CallFact] = [:]
         var pairs: [ResourcePair] = []
+        var allocators: [String: AllocatorFact] = [:]
         for file in files {
             let root: Any?
             do {
@@ -60,9 +61,9 @@ public struct FactsLoader: Sendable {
                 throw FactsError(file: file.name, entry: "", field: "",
                                  message: "expected a mapping with 'primitives' and/or 'classes'")
             }
-            for key in map.keys.sorted() where !["primitives", "classes", "calls", "pairs"].contains(key) {
+            for key in map.keys.sorted() where !["primitives", "classes", "calls", "pairs", "allocators"].contains(key) {
                 throw FactsError(file: file.name, entry: "", field: key,
-                                 message: "unknown top-level key '\(key)'; expected primitives, classes, calls or pairs")
+                                 message: "unknown top-level key '\(key)'; expected primitives, classes, calls, pairs or allocators")
             }
             if let list = map["calls"] {
                 for fact in try parseCalls(list, file: file.name) { calls[fact.function] = fact }
@@ -72,6 +73,9 @@ public struct FactsLoader: Sendable {
                     pairs.removeAll { $0.acquire == pair.acquire }
                     pairs.append(pair)
                 }
+            }
+            if let list = map["allocators"] {
+                for fact in try parseAllocators(list, file: file.name) { allocators[fact.function] = fact }
             }
             if let list = map["primitives"] {
                 for primitive in try parsePrimitives(list, file: file.name) {
@@ -92,7 +96,8 @@ public struct FactsLoader: Sendable {
                                     + classes.map(\.name).joined(separator: ", "))
             }
         }
-        return KernelFacts(primitives: primitives, classes: classes, calls: calls, pairs: pairs)
+        return KernelFacts(primitives: primitives, classes: classes, calls: calls, pairs: pairs,
+                           allocators: allocators)
     }
 
     private func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
@@ -201,6 +206,32 @@ public struct FactsLoader: Sendable {
                                        releases: releases,
                                        releaseObject: try parseObject(reader.optionalString("release_object") ?? "arg0", reader, "release_object"),
                                        source: try reader.optionalString("source")))
+        }
+        return result
+    }
+
+    private func parseAllocators(_ value: Any, file: String) throws(FactsError) -> [AllocatorFact] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "allocators", field: "allocators", message: "expected a list")
+        }
+        var result: [AllocatorFact] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: "allocator #\(index + 1)", field: "", message: "expected a mapping")
+            }
+            let function = try FieldReader(map: map, file: file, entry: "allocator #\(index + 1)").string("function")
+            let reader = FieldReader(map: map, file: file, entry: "allocator '\(function)'")
+            try reader.rejectUnknown(["function", "size", "source"])
+            var arguments: [Int] = []
+            for text in try reader.stringList("size") {
+                guard text.hasPrefix("arg"), let n = Int(text.dropFirst(3)), n >= 0 else {
+                    throw reader.error("size", "'\(text)' is not accepted; expected a list of argN")
+                }
+                arguments.append(n)
+            }
+            if arguments.isEmpty { throw reader.error("size", "missing: list the arguments that give the size (argN)") }
+            result.append(AllocatorFact(function: function, sizeArguments: arguments,
+                                        source: try reader.optionalString("source")))
         }
         return result
     }

@@ -66,13 +66,16 @@ public struct KernelFacts: Sendable {
     public var calls: [String: CallFact]
     /// Reference and memory pairs, in file order.
     public var pairs: [ResourcePair]
+    /// Allocation functions and which arguments give the size, by name.
+    public var allocators: [String: AllocatorFact]
 
     public init(primitives: [String: LockPrimitive], classes: [LockClass], calls: [String: CallFact] = [:],
-                pairs: [ResourcePair] = []) {
+                pairs: [ResourcePair] = [], allocators: [String: AllocatorFact] = [:]) {
         self.primitives = primitives
         self.classes = classes
         self.calls = calls
         self.pairs = pairs
+        self.allocators = allocators
     }
 
     public func call(named name: String) -> CallFact? { calls[name] }
@@ -165,6 +168,20 @@ public struct ResourcePair: Sendable, Hashable {
         self.acquireObject = acquireObject
         self.releases = releases
         self.releaseObject = releaseObject
+        self.source = source
+    }
+}
+
+/// An allocation function whose size arguments multiply into the number of bytes it returns
+/// (`kcalloc(n, size, gfp)`: arguments 0 and 1; `kmalloc(size, gfp)`: argument 0).
+public struct AllocatorFact: Sendable, Hashable {
+    public var function: String
+    public var sizeArguments: [Int]
+    public var source: String?
+
+    public init(function: String, sizeArguments: [Int], source: String?) {
+        self.function = function
+        self.sizeArguments = sizeArguments
         self.source = source
     }
 }

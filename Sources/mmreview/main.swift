@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MMChecks
 import MMCore
 import MMFacts
 import MMReport
@@ -42,7 +43,7 @@ struct MMReviewCommand: ParsableCommand {
     @Option(name: .customLong("rules"), help: "A directory of extra YAML lock facts, added to the bundled Rules/.")
     var rulesDirectory: String?
 
-    @Option(name: .customLong("only"), parsing: .singleValue, help: "Run only this rule (repeatable): lock-leak, double-lock, unbalanced-unlock.")
+    @Option(name: .customLong("only"), parsing: .singleValue, help: "Run only this rule (repeatable); the rules are listed in README.md.")
     var onlyRules: [String] = []
 
     @Flag(help: "Print nothing when there is nothing to report.")
@@ -114,7 +115,7 @@ struct MMReviewCommand: ParsableCommand {
         return Status.clean
     }
 
-    private var ruleIDs: [String] { ["double-lock", "lock-leak", "unbalanced-unlock"] }
+    private var ruleIDs: [String] { CheckRegistry.all.map(\.description.id) }
 
     private func readInput(_ name: String) -> Result<[UInt8], InputError> {
         if name == "-" {

@@ -39,6 +39,7 @@ import Testing
         #expect(fromDisk.classes == bundled.classes)
         #expect(fromDisk.calls == bundled.calls)
         #expect(fromDisk.pairs == bundled.pairs)
+        #expect(fromDisk.allocators == bundled.allocators)
     }
 
     @Test func badEntryNamesFileEntryAndField() {
@@ -87,5 +88,32 @@ import Testing
         let facts = try FactsLoader().bundled(extendedBy: directory.path)
         #expect(facts.primitive(named: "ckpt_lock")?.member == "ckpt_mutex")
         #expect(facts.primitive(named: "spin_lock") != nil)
+    }
+
+    @Test func allocatorsSayWhichArgumentsGiveTheSize() throws {
+        let facts = try FactsLoader().bundled()
+        #expect(facts.allocators["vmalloc"]?.sizeArguments == [0])
+        #expect(facts.allocators["kcalloc"]?.sizeArguments == [0, 1])
+        #expect(facts.allocators["devm_kcalloc"]?.sizeArguments == [1, 2])
+        let custom = try FactsLoader().load(files: [("a.yaml", "allocators:\n  - {function: my_alloc, size: arg2}\n")])
+        #expect(custom.allocators["my_alloc"]?.sizeArguments == [2])
+    }
+
+    @Test func badAllocatorEntryNamesFileEntryAndField() {
+        let badSize = "allocators:\n  - {function: my_alloc, size: [first]}\n"
+        #expect {
+            try FactsLoader().load(files: [("a.yaml", badSize)])
+        } throws: { error in
+            (error as? FactsError)?.description
+                == "a.yaml: allocator 'my_alloc': field 'size': 'first' is not accepted; expected a list of argN"
+        }
+        let missing = "allocators:\n  - {function: my_alloc}\n"
+        #expect {
+            try FactsLoader().load(files: [("b.yaml", missing)])
+        } throws: { error in
+            (error as? FactsError)?.description.contains("allocator 'my_alloc': field 'size': missing") ?? false
+        }
+        let unknown = "allocators:\n  - {function: my_alloc, size: [arg0], zeroes: true}\n"
+        #expect(throws: FactsError.self) { try FactsLoader().load(files: [("c.yaml", unknown)]) }
     }
 }

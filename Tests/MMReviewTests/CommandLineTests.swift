@@ -9,9 +9,12 @@ import Testing
         return url.path
     }
 
-    @Test func seedWithOnlyFixedFindingsExitsZeroAndPrintsTheAcknowledgement() throws {
+    /// Seed 000 fixes two lock leaks but introduces a reference leak (the early `return ret` skips
+    /// `fput(exe_file)`): the fixes are acknowledged and the exit status reports the finding.
+    @Test func seedWithFixedAndIntroducedFindingsExitsOneAndPrintsTheAcknowledgement() throws {
         let run = try runMMReview(["Corpus/seeds/000_ed32f0bd73afb809.txt"])
-        #expect(run.status == 0)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("do_checkpoint_mm() returns here without fput() on the reference to\n'exe_file': is it leaked?"))
         #expect(run.stdout.hasPrefix("Subject: Re: [PATCH] c/r: do not hold mmap_sem while checkpointing vma's\n"))
         #expect(run.stdout.contains("This fixes a lock leak in do_checkpoint_mm() at `return ret;`"))
         #expect(run.stdout.contains("-- \nmmreview 0.1.0 (libclang 14.0.6)"))
@@ -19,21 +22,24 @@ import Testing
 
     @Test func gccFormat() throws {
         let run = try runMMReview(["--format", "gcc", "Corpus/seeds/000_ed32f0bd73afb809.txt"])
-        #expect(run.status == 0)
+        #expect(run.status == 1)
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == "checkpoint/memory.c:693:1: note: fixed by this patch: do_checkpoint_mm() returns here with 'mm->mmap_sem' still held, while its other exits release it [lock-leak]")
         #expect(lines.contains("checkpoint/memory.c:728:1: note: 'mm->mmap_sem' is released here on the other paths"))
+        #expect(lines.contains("checkpoint/memory.c:771:1: warning: do_checkpoint_mm() returns here without fput() on the reference to 'exe_file': is it leaked? [resource-leak]"))
     }
 
     @Test func jsonFormatFollowsSchemaVersion1() throws {
         let run = try runMMReview(["--format", "json", "Corpus/seeds/000_ed32f0bd73afb809.txt"])
-        #expect(run.status == 0)
+        #expect(run.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(object["version"] as? Int == 1)
         let tool = try #require(object["tool"] as? [String: Any])
         #expect(tool["name"] as? String == "mmreview")
         let findings = try #require(object["findings"] as? [[String: Any]])
-        #expect(findings.count == 2)
+        #expect(findings.count == 4)
+        #expect(findings.last?["rule"] as? String == "resource-leak")
+        #expect(findings.last?["status"] as? String == "introduced")
         #expect(findings.first?["rule"] as? String == "lock-leak")
         #expect(findings.first?["status"] as? String == "fixed")
         #expect(findings.first?["line"] as? Int == 693)

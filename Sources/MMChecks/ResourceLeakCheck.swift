@@ -1,0 +1,483 @@
+import MMAnalysis
+import MMCore
+import MMFacts
+
+/// A path from a reference or allocation (a pair in Rules/pairs.yaml) to a return without the
+/// matching release, where the object is neither returned nor stored somewhere that outlives the
+/// function.
+public struct ResourceLeakCheck: FunctionCheck {
+    public init() {}
+
+    public let description = RuleDescription(
+        id: "resource-leak",
+        summary: "a path returns without dropping a reference or freeing memory it took",
+        rationale: """
+            A reference taken with get_file(), get_page(), mmget() … or memory from kmalloc() and \
+            friends must be dropped on every path that does not hand it on. Error paths added by a \
+            patch are where this goes wrong: an early `return ret` that skips the fput() or kfree() \
+            under the exit label leaks the file, the page or the memory each time the error happens.
+            """,
+        severity: .warning,
+        triggering: [
+            """
+            static int f(struct ctx *ctx, struct mm_struct *mm)
+            {
+            	struct file *exe_file = NULL;
+            	int ret;
+            	if (mm->exe_file) {
+            		exe_file = mm->exe_file;
+            		get_file(exe_file);
+            	}
+            	ret = write_header(ctx, exe_file);
+            	if (ret < 0)
+            ↓		return ret;
+            	ret = write_body(ctx);
+            out:
+            	if (exe_file)
+            		fput(exe_file);
+            	return ret;
+            }
+            """,
+            """
+            int f(struct foo *foo, int n)
+            {
+            	struct bar *buf;
+            	buf = kmalloc(n, GFP_KERNEL);
+            	if (!buf)
+            		return -ENOMEM;
+            	if (n > foo->max)
+            ↓		return -EINVAL;
+            	foo->count = fill(foo, n);
+            	kfree(buf);
+            	return 0;
+            }
+            """,
+            // A copy of the pointer is the same object; the release must come on every path.
+            """
+            void f(struct vm_area_struct *vma)
+            {
+            	struct page *page = vma->page;
+            	struct page *p;
+            	get_page(page);
+            	p = page;
+            	if (vma->vm_flags & VM_LOCKED)
+            ↓		return;
+            	put_page(p);
+            }
+            """,
+        ],
+        nonTriggering: [
+            // The allocation failed on the early return: nothing to free.
+            """
+            int f(struct foo *foo)
+            {
+            	struct bar *b = kzalloc(sizeof(*b), GFP_KERNEL);
+            	if (!b)
+            		return -ENOMEM;
+            	g(foo, b->x);
+            	kfree(b);
+            	return 0;
+            }
+            """,
+            // Handed to the caller.
+            """
+            struct file *f(struct vm_area_struct *vma)
+            {
+            	struct file *file = vma->vm_file;
+            	if (file)
+            		get_file(file);
+            	return file;
+            }
+            """,
+            // Stored where it outlives the function, and through an out-parameter.
+            """
+            int f(struct foo *foo, struct bar **out)
+            {
+            	struct bar *b = kmalloc(sizeof(*b), GFP_KERNEL);
+            	struct bar *c;
+            	if (!b)
+            		return -ENOMEM;
+            	foo->bar = b;
+            	c = kmalloc(sizeof(*c), GFP_KERNEL);
+            	if (!c)
+            		return -ENOMEM;
+            	*out = c;
+            	return 0;
+            }
+            """,
+            // Taken and dropped once per iteration; the last one dropped after the loop.
+            """
+            int f(struct mm_struct *mm)
+            {
+            	struct vm_area_struct *vma, *next;
+            	int ret = 0;
+            	vma = kzalloc(sizeof(*vma), GFP_KERNEL);
+            	if (!vma)
+            		return -ENOMEM;
+            	while (1) {
+            		next = find_vma(mm, vma->vm_end);
+            		if (!next)
+            			break;
+            		if (vma->vm_file)
+            			fput(vma->vm_file);
+            		*vma = *next;
+            		if (vma->vm_file)
+            			get_file(vma->vm_file);
+            		ret = g(vma);
+            		if (ret < 0)
+            			break;
+            	}
+            	if (vma->vm_file)
+            		fput(vma->vm_file);
+            	kfree(vma);
+            	return ret;
+            }
+            """,
+            // Passed to a function that keeps it on success, freed when that fails.
+            """
+            int f(struct foo *foo)
+            {
+            	int err;
+            	struct bar *b = kmalloc(sizeof(*b), GFP_KERNEL);
+            	if (!b)
+            		return -ENOMEM;
+            	err = register_bar(foo, b);
+            	if (err) {
+            		kfree(b);
+            		return err;
+            	}
+            	return 0;
+            }
+            """,
+            // The visible code stops mid-function: what follows may release it.
+            """
+            int f(struct file *file)
+            {
+            	get_file(file);
+            	g(file);
+            """,
+        ])
+
+    public func check(_ context: FunctionContext) -> [SideFinding] {
+        let pairs = context.facts.pairs
+        guard !pairs.isEmpty else { return [] }
+        let calls = context.model.body.allCalls
+        // Cheap exit: most functions take nothing the pairs know.
+        guard calls.contains(where: { call in pairs.contains { $0.acquire == call.functionName } }) else { return [] }
+        var walk = ResourceWalk(context: context, pairs: pairs)
+        walk.run()
+        return walk.findings(check: self, context: context)
+    }
+}
+
+/// One reference or allocation held on a path.
+private struct HeldResource: Hashable {
+    /// The object as acquired (`exe_file`, `vma->vm_file`, `buf`).
+    var object: String
+    /// Every name the object goes by on this path (simple copies `p = obj`).
+    var aliases: Set<String>
+    var acquireLine: Int
+    var acquireCallee: String
+    var pairIndex: Int
+    /// Given to another call, which may have kept it: only a leak on an error return.
+    var passed = false
+    /// Code the patch does not show ran since the acquire, which may have stored or released it.
+    var throughGap = false
+
+    /// The variable whose structure holds a member object: `new` for `new->vm_file`.
+    var holder: String? {
+        let name = object.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return name.isEmpty || name.count == object.count ? nil : String(name)
+    }
+}
+
+private struct ResourceState: Hashable {
+    var held: [String: HeldResource] = [:]
+    var facts: Set<Fact> = []
+}
+
+private struct LeakSite: Hashable {
+    var exitNode: Int
+    var resource: HeldResource
+}
+
+/// A forward walk over the CFG, merging paths that hold the same resources (keeping shared facts),
+/// as LockStateAnalysis does for locks.
+private struct ResourceWalk {
+    let graph: ControlFlowGraph
+    let pairs: [ResourcePair]
+    let variables: LifetimeVariables
+    let model: FunctionModel
+    var statesAt: [Set<ResourceState>]
+    var leaks = Set<LeakSite>()
+    /// Objects (by name) a visible release call drops somewhere in the function: evidence that the
+    /// function owns them.
+    let releasedNames: Set<String>
+
+    static let stateLimit = 64
+
+    init(context: FunctionContext, pairs: [ResourcePair]) {
+        graph = context.locks.graph
+        self.pairs = pairs
+        model = context.model
+        variables = LifetimeVariables(model: context.model)
+        statesAt = Array(repeating: [], count: graph.nodes.count)
+        var released = Set<String>()
+        for call in context.model.body.allCalls {
+            for pair in pairs where pair.releases.contains(call.callee) {
+                if let object = Self.object(pair.releaseObject, of: call) { released.insert(object) }
+            }
+        }
+        releasedNames = released
+    }
+
+    static func object(_ where: PairObject, of call: Call) -> String? {
+        switch `where` {
+        case .argument(let index):
+            guard index < call.arguments.count else { return nil }
+            return LifetimeText.core(call.arguments[index])
+        case .returnValue:
+            guard case .assigned(let target) = call.resultUse else { return nil }
+            return LifetimeText.core(target)
+        }
+    }
+
+    mutating func run() {
+        statesAt[0] = [ResourceState()]
+        var worklist = [0]
+        var queued: Set<Int> = [0]
+        var iterations = 0
+        while let node = worklist.popLast() {
+            queued.remove(node)
+            iterations += 1
+            if iterations > 200_000 { break }  // a safety net; real functions converge far sooner
+            var outgoing = Set<ResourceState>()
+            for state in statesAt[node] {
+                if let next = transfer(state, node: node) { outgoing.insert(next) }
+            }
+            for successor in graph.nodes[node].successors {
+                let incoming = assume(outgoing, at: successor)
+                let merged = Self.merge(statesAt[successor].union(incoming))
+                if merged != statesAt[successor] {
+                    statesAt[successor] = merged
+                    if !queued.contains(successor) {
+                        worklist.insert(successor, at: 0)
+                        queued.insert(successor)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops paths the branch condition contradicts and records what it teaches.
+    func assume(_ states: Set<ResourceState>, at node: Int) -> Set<ResourceState> {
+        guard case .assume(let condition, let outcome) = graph.nodes[node].action else { return states }
+        let learned = ConditionFacts.facts(condition: condition.text, outcome: outcome)
+        if learned.isEmpty { return states }
+        var result = Set<ResourceState>()
+        for var state in states {
+            var contradicted = false
+            for fact in learned {
+                if state.facts.contains(Fact(atom: fact.atom, value: !fact.value)) { contradicted = true; break }
+                state.facts.insert(fact)
+            }
+            if !contradicted { result.insert(state) }
+        }
+        return result
+    }
+
+    mutating func transfer(_ input: ResourceState, node: Int) -> ResourceState? {
+        var state = input
+        switch graph.nodes[node].action {
+        case .call(let call):
+            apply(call, to: &state)
+        case .assign(let assignment):
+            apply(assignment, to: &state)
+        case .gap:
+            // Unseen code may change any variable and may store or release what is held.
+            state.facts = []
+            for key in state.held.keys { state.held[key]?.throughGap = true }
+        case .exit(_, let value):
+            for resource in state.held.values where isLeak(resource, state: state, value: value) {
+                leaks.insert(LeakSite(exitNode: node, resource: resource))
+            }
+            return nil
+        case .unknownEnd:
+            return nil
+        default:
+            break
+        }
+        return state
+    }
+
+    func apply(_ call: Call, to state: inout ResourceState) {
+        var handled = Set<String>()
+        // A release drops the object whatever name it goes by.
+        for pair in pairs where pair.releases.contains(call.callee) {
+            guard let object = Self.object(pair.releaseObject, of: call) else { continue }
+            for (key, resource) in state.held where resource.aliases.contains(object) {
+                state.held[key] = nil
+                handled.insert(key)
+            }
+        }
+        for (index, pair) in pairs.enumerated() where pair.acquire == call.functionName {
+            switch pair.acquireObject {
+            case .argument:
+                guard let object = Self.object(pair.acquireObject, of: call) else { continue }
+                var aliases: Set<String> = [object]
+                switch call.resultUse {
+                case .assigned(let target):
+                    // `vma->vm_file = get_file(file)` stores the reference; `f = get_file(file)`
+                    // gives it another name.
+                    let target = LifetimeText.core(target)
+                    if !variables.isLocal(target) { continue }
+                    aliases.insert(target)
+                case .returned:
+                    continue
+                default:
+                    break
+                }
+                state.held[object] = HeldResource(object: object, aliases: aliases, acquireLine: call.line,
+                                                  acquireCallee: pair.acquire, pairIndex: index)
+                handled.insert(object)
+            case .returnValue:
+                // Only a result kept in a local is followed; one stored in a structure outlives us.
+                guard let object = Self.object(.returnValue, of: call), variables.isLocal(object) else { continue }
+                forget(object, in: &state)
+                state.held[object] = HeldResource(object: object, aliases: [object], acquireLine: call.line,
+                                                  acquireCallee: pair.acquire, pairIndex: index)
+                handled.insert(object)
+            }
+        }
+        // Any other call that is given the object, or the structure holding it (`new` for
+        // `new->vm_file`), may keep it.
+        for (key, resource) in state.held where !handled.contains(key) {
+            let names = resource.aliases.union(resource.holder.map { [$0] } ?? [])
+            if call.arguments.contains(where: { argument in names.contains { LifetimeText.mentions(argument, $0) } }) {
+                state.held[key]?.passed = true
+            }
+        }
+    }
+
+    func apply(_ assignment: Assignment, to state: inout ResourceState) {
+        let target = LifetimeText.core(assignment.target)
+        // `p = kmalloc(...)`: the call node already started following `p`.
+        if let callee = assignment.valueCallee,
+           pairs.contains(where: { $0.acquire == callee && $0.acquireObject == .returnValue }) {
+            state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: target) && $0.atom != target }
+            return
+        }
+        let value = LifetimeText.core(assignment.value)
+        let stored = state.held.filter { _, resource in
+            resource.aliases.contains { LifetimeText.storesObject(assignment.value, $0) }
+        }
+        forget(target, in: &state)
+        for (key, resource) in stored where state.held[key] != nil {
+            if variables.isLocal(target) {
+                // A plain copy into a local is a second name for the same object; `l = &p->list`
+                // is neither a copy nor a store.
+                if resource.aliases.contains(value) { state.held[key]?.aliases.insert(target) }
+            } else {
+                // Stored in a structure, a global or through an out-parameter: it outlives us.
+                state.held[key] = nil
+            }
+        }
+        if LifetimeText.isZero(assignment.value) {
+            state.facts.insert(Fact(atom: target, value: false))
+        }
+    }
+
+    /// The variable `name` gets a new value: facts about it and its use as an alias end.
+    func forget(_ name: String, in state: inout ResourceState) {
+        state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: name) && $0.atom != name }
+        for (key, resource) in state.held where resource.aliases.contains(name) {
+            var updated = resource
+            updated.aliases.remove(name)
+            // Overwriting the only name it had: whether that leaks is not for a path walk to say.
+            state.held[key] = updated.aliases.isEmpty ? nil : updated
+        }
+    }
+
+    func isLeak(_ resource: HeldResource, state: ResourceState, value: Expression?) -> Bool {
+        // The acquire failed on this path (`if (!p) return -ENOMEM;`).
+        for alias in resource.aliases {
+            if state.facts.contains(Fact(atom: alias, value: false)) { return false }
+            if state.facts.contains(Fact(atom: "IS_ERR(\(alias))", value: true)) { return false }
+            if state.facts.contains(Fact(atom: "IS_ERR_OR_NULL(\(alias))", value: true)) { return false }
+        }
+        // Handed to the caller, alone or inside the structure holding it.
+        let names = resource.aliases.union(resource.holder.map { [$0] } ?? [])
+        if let value, names.contains(where: { LifetimeText.mentions(value.text, $0) }) { return false }
+        let owned = resource.aliases.contains { releasedNames.contains($0) }
+        let memberObject = !LifetimeText.isIdentifier(resource.object)
+        // Without a visible release of its own, the function may mean to keep what it took in a
+        // structure, or code we cannot see may release it.
+        if (resource.passed || resource.throughGap || memberObject) && !owned { return false }
+        // A reference taken and never dropped anywhere in the function is taken for someone else
+        // (__ksm_enter's mmgrab() for its mm_slot), as a lock never released is taken for the caller.
+        if pairs[resource.pairIndex].acquireObject != .returnValue && !owned { return false }
+        // Something was given the object and may keep it on success; failing returns still leak.
+        if resource.passed && !isErrorReturn(value, state: state) { return false }
+        return true
+    }
+
+    /// `return -ENOMEM`, `return NULL`, `return ERR_PTR(...)`, or `return ret` where this path knows
+    /// the integer `ret` is non-zero.
+    func isErrorReturn(_ value: Expression?, state: ResourceState) -> Bool {
+        guard let value else { return false }
+        let text = LifetimeText.core(value.text)
+        if text.hasPrefix("-"), text.dropFirst().first.map({ $0.isLetter || $0.isNumber || $0 == "_" }) == true {
+            return true
+        }
+        if text == "NULL" || text == "false" || text.hasPrefix("ERR_PTR(") { return true }
+        return variables.isIntegerLocal(text) && state.facts.contains(Fact(atom: text, value: true))
+    }
+
+    static func merge(_ states: Set<ResourceState>) -> Set<ResourceState> {
+        var byHeld: [[String: HeldResource]: ResourceState] = [:]
+        for state in states {
+            if var existing = byHeld[state.held] {
+                existing.facts.formIntersection(state.facts)
+                byHeld[state.held] = existing
+            } else {
+                byHeld[state.held] = state
+            }
+        }
+        var result = Set(byHeld.values)
+        if result.count > stateLimit { result = Set(result.map { ResourceState(held: $0.held, facts: []) }) }
+        return result
+    }
+
+    func findings(check: ResourceLeakCheck, context: FunctionContext) -> [SideFinding] {
+        var findings: [SideFinding] = []
+        var reported = Set<String>()
+        for site in leaks.sorted(by: { ($0.exitNode, $0.resource.object) < ($1.exitNode, $1.resource.object) }) {
+            let exitLine = graph.nodes[site.exitNode].line
+            let resource = site.resource
+            let dedupe = "\(resource.object)@\(exitLine)"
+            if !reported.insert(dedupe).inserted { continue }
+            let pair = pairs[resource.pairIndex]
+            let isReference = pair.acquireObject != .returnValue
+            let releases = pair.releases.map { $0 + "()" }.joined(separator: " or ")
+            let what = isReference ? "the reference to '\(resource.object)'" : "'\(resource.object)'"
+            var notes = [SideNote(line: resource.acquireLine,
+                                  message: isReference ? "\(resource.acquireCallee)() takes the reference here"
+                                                       : "\(resource.acquireCallee)() allocates it here")]
+            if let releaseLine = releaseLine(of: resource, pair: pair, context: context) {
+                notes.append(SideNote(line: releaseLine, message: "it is released here on other paths"))
+            }
+            findings.append(SideFinding(
+                rule: check.description.id, severity: check.description.severity, line: exitLine,
+                message: "\(context.model.name)() returns here without \(releases) on \(what): is it leaked?",
+                notes: notes, matchKey: "\(resource.object)|\(context.code(at: exitLine))"))
+        }
+        return findings
+    }
+
+    private func releaseLine(of resource: HeldResource, pair: ResourcePair, context: FunctionContext) -> Int? {
+        context.model.body.allCalls.first { call in
+            pair.releases.contains(call.callee)
+                && Self.object(pair.releaseObject, of: call).map { resource.aliases.contains($0) || $0 == resource.object } == true
+        }?.line
+    }
+}
