@@ -72,7 +72,10 @@ public struct ResultFlow: Sendable {
             }
         }
         guard let store else { return nil }
-        if bareTexts.contains(where: { $0.line >= call.line && Self.mentions($0.text, name) }) {
+        // A statement recovered from tokens (`switch (result)` the parser dropped) hides its
+        // control flow, so it may be reached from anywhere, backward gotos included.
+        if bareTexts.contains(where: { ($0.line >= call.line || NullFlow.isRecoveredStatement($0.text))
+                                        && Self.mentions($0.text, name) }) {
             return true
         }
         var visited = Set<Int>()

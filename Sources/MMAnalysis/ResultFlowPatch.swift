@@ -26,13 +26,12 @@ public enum ResultFlowPatch {
                 .append(CheckedSite(function: model.name, line: call.line, side: model.side))
         }
         for model in models {
-            let conditions = conditionTexts(of: model.body)
             let returned = returnValues(of: model.body).map(\.value)
             for call in model.body.allCalls {
                 guard case .assigned(let target) = call.resultUse else { continue }
                 let name = ConditionFacts.atom(target)
-                let tested = conditions.contains { $0.line >= call.line && ResultFlow.mentions($0.text, name) }
-                if tested && returned.contains(where: { ResultFlow.mentions($0, name) }) { add(call, model) }
+                if testsAsError(name, after: call.line, in: model.body)
+                    && returned.contains(where: { ResultFlow.mentions($0, name) }) { add(call, model) }
             }
             visitIfs(model.body) { condition, then in
                 guard leaves(then) else { return }
@@ -40,6 +39,21 @@ public enum ResultFlowPatch {
             }
         }
         return result
+    }
+
+    /// `if (v) goto out;`, `if (v < 0) return v;` (the failure side leaves), or `if (!v) …` (more
+    /// work only on success): tests of an error code. `if (nr_updated) count_events();` is not.
+    static func testsAsError(_ name: String, after line: Int, in body: Statement) -> Bool {
+        var found = false
+        visitIfs(body) { condition, then in
+            guard !found, condition.line >= line else { return }
+            let text = ConditionFacts.atom(condition.text)
+            guard ResultFlow.mentions(text, name) else { return }
+            if leaves(then) { found = true; return }
+            let onTrue = ConditionFacts.facts(condition: text, outcome: true)
+            if onTrue.contains(Fact(atom: name, value: false)) { found = true }
+        }
+        return found
     }
 
     static func isMacroName(_ callee: String) -> Bool {
@@ -172,7 +186,6 @@ public enum ResultFlowPatch {
         if let errno = returns.first(where: { isNegativeErrno($0.value) }) {
             return "it returns \(errno.value)"
         }
-        let conditions = conditionTexts(of: model.body)
         let stores = assignments(of: model.body)
         let calls = model.body.allCalls
         for ret in returns {
@@ -182,7 +195,7 @@ public enum ResultFlowPatch {
                 return "it returns \(ConditionFacts.atom(negative.value))"
             }
             // `err = g(); if (err) …; return err;`: the error of g() goes to the caller.
-            let tested = conditions.contains { ResultFlow.mentions($0.text, name) }
+            let tested = testsAsError(name, after: 0, in: model.body)
             if tested, let source = calls.first(where: {
                 if case .assigned(let target) = $0.resultUse {
                     return ConditionFacts.atom(target) == name && fallible(CalleeKey.key($0.callee))

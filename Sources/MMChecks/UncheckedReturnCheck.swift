@@ -134,6 +134,7 @@ public struct UncheckedReturnCheck: FunctionCheck {
             var message: String
             switch call.resultUse {
             case .ignored:
+                if Self.outcomeReadThroughPointer(call, in: model) { continue }
                 message = reason.ignoredMessage(CalleeKey.spoken(call.callee))
             case .assigned(let target):
                 // Stored into a structure or through a pointer: it outlives this function.
@@ -162,6 +163,17 @@ extension UncheckedReturnCheck {
     /// A comment just above the call (or on its line) that says the result is dropped on purpose:
     /// `/* Ignore errors */`, `don't worry if some are still busy`. The author has answered the
     /// reviewer's question already.
+    /// `shmem_get_folio(inode, index, &folio, SGP_READ); if (folio) …`: the caller learns the
+    /// outcome from what the call stored through `&folio`, which it tests.
+    static func outcomeReadThroughPointer(_ call: Call, in model: FunctionModel) -> Bool {
+        let outs = call.arguments.map(ConditionFacts.atom).filter { $0.hasPrefix("&") }.map { String($0.dropFirst()) }
+            .filter { name in name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
+        guard !outs.isEmpty else { return false }
+        return ResultFlowPatch.conditionTexts(of: model.body).contains { condition in
+            condition.line >= call.line && outs.contains { ResultFlow.mentions(condition.text, $0) }
+        }
+    }
+
     static func saysIgnoredOnPurpose(_ model: FunctionModel, before line: Int) -> Bool {
         let phrases = ["ignore", "don't worry", "do not worry", "don't care", "do not care", "doesn't matter",
                        "does not matter", "best effort", "best-effort", "not fatal", "harmless", "can fail"]
@@ -253,7 +265,9 @@ struct MustCheckKnowledge {
         let facts = context.facts
         let checked = self.checked
         definedReasons = ResultFlowPatch.failureReasons(of: ordered) { key in
-            if checked[key] != nil { return true }
+            // A named function merely tested somewhere may return a status or a count; an
+            // operation called through a pointer and checked as an error (ctx->write) fails.
+            if key.hasPrefix("->"), checked[key] != nil { return true }
             guard let fact = facts.call(named: key) else { return false }
             return fact.mustCheck || fact.returns == .errno || fact.returns == .errPointer
         }
