@@ -132,6 +132,11 @@ public enum ResultFlowPatch {
         return out
     }
 
+    /// Texts of the values returned at or after `line`.
+    public static func returnTexts(of statement: Statement, from line: Int) -> [String] {
+        returnValues(of: statement).filter { $0.line >= line }.map(\.value)
+    }
+
     /// Every assignment of a model (declaration initialisers included).
     static func assignments(of statement: Statement) -> [Assignment] {
         var out: [Assignment] = []

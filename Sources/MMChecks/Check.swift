@@ -91,9 +91,13 @@ public struct PatchKnowledge: Sendable {
     /// The patch itself (nil in tests that check a lone model).
     public var patch: Patch?
 
-    public init(models: [FunctionModel] = [], patch: Patch? = nil) {
+    /// Summaries of the patch's own functions, computed once.
+    public var summaries: PatchSummaries
+
+    public init(models: [FunctionModel] = [], patch: Patch? = nil, facts: KernelFacts? = nil) {
         self.models = models
         self.patch = patch
+        self.summaries = facts.map { PatchSummaries(models: models, facts: $0) } ?? PatchSummaries()
     }
 
     /// The models of one side.

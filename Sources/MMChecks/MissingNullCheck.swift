@@ -138,18 +138,8 @@ public struct MissingNullCheck: FunctionCheck {
     public func check(_ context: FunctionContext) -> [SideFinding] {
         let model = context.model
         let side = model.side
-        // The patch's own functions: this side's definition first, the other side's when this side
-        // does not show it.
-        var helperFailure: [String: ResultFlowPatch.PointerFailure] = [:]
-        var testingHelpers: [String: Set<Int>] = [:]
-        var decided = Set<String>()
-        for helper in context.patch.models(side) + context.patch.models.filter({ $0.side != side })
-        where !decided.contains(helper.name) {
-            decided.insert(helper.name)
-            if let failure = ResultFlowPatch.pointerFailure(of: helper) { helperFailure[helper.name] = failure }
-            let tested = ResultFlowPatch.nullTestedParameters(of: helper)
-            if !tested.isEmpty { testingHelpers[helper.name] = tested }
-        }
+        let helperFailure = context.patch.summaries.pointerFailures[side] ?? [:]
+        let testingHelpers = context.patch.summaries.nullTestedParameters[side] ?? [:]
         let facts = context.facts
         let flow = NullFlow(model: model, endsAtClosingBrace: context.endsAtClosingBrace, kind: { name in
             switch helperFailure[name] {

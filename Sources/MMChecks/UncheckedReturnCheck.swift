@@ -164,14 +164,14 @@ extension UncheckedReturnCheck {
     /// `/* Ignore errors */`, `don't worry if some are still busy`. The author has answered the
     /// reviewer's question already.
     /// `shmem_get_folio(inode, index, &folio, SGP_READ); if (folio) …`: the caller learns the
-    /// outcome from what the call stored through `&folio`, which it tests.
+    /// outcome from what the call stored through `&folio`, which it tests or returns.
     static func outcomeReadThroughPointer(_ call: Call, in model: FunctionModel) -> Bool {
         let outs = call.arguments.map(ConditionFacts.atom).filter { $0.hasPrefix("&") }.map { String($0.dropFirst()) }
             .filter { name in name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
         guard !outs.isEmpty else { return false }
-        return ResultFlowPatch.conditionTexts(of: model.body).contains { condition in
-            condition.line >= call.line && outs.contains { ResultFlow.mentions(condition.text, $0) }
-        }
+        var later: [String] = ResultFlowPatch.conditionTexts(of: model.body).filter { $0.line >= call.line }.map(\.text)
+        later += ResultFlowPatch.returnTexts(of: model.body, from: call.line)
+        return later.contains { text in outs.contains { ResultFlow.mentions(text, $0) } }
     }
 
     static func saysIgnoredOnPurpose(_ model: FunctionModel, before line: Int) -> Bool {
@@ -256,21 +256,10 @@ struct MustCheckKnowledge {
 
     init(context: FunctionContext) {
         facts = context.facts
-        // Deviance counts tests before and after the patch alike.
-        checked = ResultFlowPatch.checkedSites(in: context.patch.models)
-        // A helper's own definition on this side decides; the other side stands in when this side
-        // does not show it (a function the patch adds or removes whole).
-        let side = context.model.side
-        let ordered = context.patch.models(side) + context.patch.models.filter { $0.side != side }
-        let facts = context.facts
-        let checked = self.checked
-        definedReasons = ResultFlowPatch.failureReasons(of: ordered) { key in
-            // A named function merely tested somewhere may return a status or a count; an
-            // operation called through a pointer and checked as an error (ctx->write) fails.
-            if key.hasPrefix("->"), checked[key] != nil { return true }
-            guard let fact = facts.call(named: key) else { return false }
-            return fact.mustCheck || fact.returns == .errno || fact.returns == .errPointer
-        }
+        // Deviance counts tests before and after the patch alike; a helper's own definition on
+        // this side decides, the other side's stands in when this side does not show it.
+        checked = context.patch.summaries.checkedSites
+        definedReasons = context.patch.summaries.failureReasons[context.model.side] ?? [:]
     }
 
     func reason(for call: Call) -> MustCheckReason? {

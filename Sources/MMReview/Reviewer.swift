@@ -72,7 +72,7 @@ public final class Reviewer {
             let extracted = extractor.extract(touched)
             functions.append(contentsOf: extracted)
             let knowledge = PatchKnowledge(models: extracted.flatMap { [$0.before, $0.after].compactMap { $0 } },
-                                           patch: patch)
+                                           patch: patch, facts: facts)
             for function in extracted {
                 findings.append(contentsOf: review(function, patch: patch, knowledge: knowledge))
             }

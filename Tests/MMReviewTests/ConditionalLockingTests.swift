@@ -136,4 +136,43 @@ import Testing
         let result = try makeReviewer().review([ReviewInput(name: "x.diff", bytes: newFilePatch(source: source))])
         #expect(result.findings.map { "\($0.rule):\($0.line)" } == ["lock-leak:9"])
     }
+
+    /// Seed 004's mm/ksm.c hunk re-typed: rmap_walk_ksm() walks `&anon_vma->head` with the result
+    /// of anon_vma_lock_root(), which the patch's rmap.c hunk makes return NULL for an empty chain.
+    static let ksmHunk = """
+        diff --git a/mm/ksm.c b/mm/ksm.c
+        index 3666d43..1db8656 100644
+        --- a/mm/ksm.c
+        +++ b/mm/ksm.c
+        @@ -1671,9 +1672,16 @@ again:
+         \t\tstruct anon_vma_chain *vmac;
+         \t\tstruct vm_area_struct *vma;
+         
+        -\t\tspin_lock(&anon_vma->lock);
+        +\t\tanon_vma = anon_vma_lock_root(anon_vma);
+        +\t\tif (nested_anon_vma) {
+        +\t\t\tspin_unlock(&nested_anon_vma->lock);
+        +\t\t\tnested_anon_vma = NULL;
+        +\t\t}
+         \t\tlist_for_each_entry(vmac, &anon_vma->head, same_anon_vma) {
+         \t\t\tvma = vmac->vma;
+        +\t\t\tnested_anon_vma = anon_vma_lock_nested(nested_anon_vma,
+        +\t\t\t\t\t\tvma->anon_vma, anon_vma);
+        +
+         \t\t\tif (rmap_item->address < vma->vm_start ||
+         \t\t\t    rmap_item->address >= vma->vm_end)
+         \t\t\t\tcontinue;
+
+        """
+
+    @Test func rmapWalkKsmUsesAnonVmaLockRootUnchecked() throws {
+        let result = try makeReviewer().review([ReviewInput(name: "seed004.diff", bytes: Array((Self.ksmHunk + Self.patch).utf8))])
+        #expect(result.errors.isEmpty)
+        let found = result.findings.filter { $0.rule == "missing-null-check" }
+        // The hunk header names the label `again:`, not the function, so the name is not checked.
+        #expect(found.map { "\($0.status.rawValue) \($0.file):\($0.line) \($0.code)" } == [
+            "introduced mm/ksm.c:1680 list_for_each_entry(vmac, &anon_vma->head, same_anon_vma) {",
+        ])
+        #expect(found.first?.message.contains("anon_vma_lock_root() returns NULL on some paths") == true)
+    }
 }

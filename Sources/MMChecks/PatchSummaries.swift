@@ -1,0 +1,45 @@
+import MMAnalysis
+import MMCore
+import MMFacts
+
+/// What the whole patch teaches about its own functions, computed once per patch: the checks ask
+/// for it for every function, and recomputing it each time is quadratic in the patch's size.
+public struct PatchSummaries: Sendable {
+    /// Functions of the patch that return NULL or an ERR_PTR, per side (this side's definition
+    /// first, the other side's when this side does not show it).
+    public var pointerFailures: [Side: [String: ResultFlowPatch.PointerFailure]] = [:]
+    /// Parameters that a function of the patch tests for NULL itself, per side.
+    public var nullTestedParameters: [Side: [String: Set<Int>]] = [:]
+    /// Where each callee's result is checked as an error, both sides.
+    public var checkedSites: [String: [CheckedSite]] = [:]
+    /// Why a function the patch defines can fail, per side.
+    public var failureReasons: [Side: [String: String]] = [:]
+
+    public init() {}
+
+    public init(models: [FunctionModel], facts: KernelFacts) {
+        checkedSites = ResultFlowPatch.checkedSites(in: models)
+        let checked = checkedSites
+        for side in [Side.before, Side.after] {
+            let ordered = models.filter { $0.side == side } + models.filter { $0.side != side }
+            var failures: [String: ResultFlowPatch.PointerFailure] = [:]
+            var tested: [String: Set<Int>] = [:]
+            var decided = Set<String>()
+            for helper in ordered where !decided.contains(helper.name) {
+                decided.insert(helper.name)
+                if let failure = ResultFlowPatch.pointerFailure(of: helper) { failures[helper.name] = failure }
+                let parameters = ResultFlowPatch.nullTestedParameters(of: helper)
+                if !parameters.isEmpty { tested[helper.name] = parameters }
+            }
+            pointerFailures[side] = failures
+            nullTestedParameters[side] = tested
+            failureReasons[side] = ResultFlowPatch.failureReasons(of: ordered) { key in
+                // A named function merely tested somewhere may return a status or a count; an
+                // operation called through a pointer and checked as an error (ctx->write) fails.
+                if key.hasPrefix("->"), checked[key] != nil { return true }
+                guard let fact = facts.call(named: key) else { return false }
+                return fact.mustCheck || fact.returns == .errno || fact.returns == .errPointer
+            }
+        }
+    }
+}
