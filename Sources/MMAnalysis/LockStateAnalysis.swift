@@ -67,6 +67,7 @@ public struct LockStateAnalysis: Sendable {
     public private(set) var releasedOnlyKeys: Set<String> = []
     /// Assignment nodes that store a try-lock's result.
     private var resultStores: Set<Int> = []
+    private let resolver: LockEventResolver
 
     /// A bound on states per node; beyond it facts are dropped (paths merge by lock state alone).
     static let stateLimit = 64
@@ -75,6 +76,7 @@ public struct LockStateAnalysis: Sendable {
 
     public init(model: FunctionModel, endsAtClosingBrace: Bool, resolver: LockEventResolver) {
         graph = ControlFlowGraph(model: model, endsAtClosingBrace: endsAtClosingBrace)
+        self.resolver = resolver
         statesAt = Array(repeating: [], count: graph.nodes.count)
         var acquired = Set<String>()
         var released = Set<String>()
@@ -188,6 +190,9 @@ public struct LockStateAnalysis: Sendable {
     /// following the lock rather than guess.
     private func forgetLocksHandedTo(_ call: Call, in state: inout LockState) {
         guard !state.locks.isEmpty else { return }
+        if let name = call.functionName, let dropped = resolver.facts.call(named: name)?.mayDrop, !dropped.isEmpty {
+            state.locks = state.locks.filter { _, record in !dropped.contains(record.event.className ?? "") }
+        }
         let arguments = Set(call.arguments.map(ConditionFacts.atom))
         state.locks = state.locks.filter { _, record in
             let display = ConditionFacts.atom(record.event.display)

@@ -76,6 +76,25 @@ public struct DoubleLockCheck: FunctionCheck {
             	}
             }
             """,
+            // handle_mm_fault() drops mmap_lock when it asks for a retry (Rules/returns.yaml, may_drop).
+            """
+            int fixup(struct mm_struct *mm, unsigned long address, unsigned int flags)
+            {
+            	struct vm_area_struct *vma;
+            	vm_fault_t ret;
+            retry:
+            	vma = vma_lookup(mm, address);
+            	if (!vma)
+            		return -EFAULT;
+            	ret = handle_mm_fault(vma, address, flags, NULL);
+            	if (ret & VM_FAULT_RETRY) {
+            		mmap_read_lock(mm);
+            		flags |= FAULT_FLAG_TRIED;
+            		goto retry;
+            	}
+            	return 0;
+            }
+            """,
             // Two different locks of the same class.
             """
             void f(struct anon_vma *a, struct anon_vma *b)

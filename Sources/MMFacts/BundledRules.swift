@@ -369,11 +369,11 @@ calls:
   # GUP returns how many pages it pinned: without it the caller cannot release or use the array.
   - {function: get_user_pages, returns: errno, must_check: true, source: include/linux/mm.h}
   - {function: get_user_pages_fast, returns: errno, must_check: true, source: include/linux/mm.h}
-  - {function: get_user_pages_remote, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: get_user_pages_remote, returns: errno, must_check: true, may_drop: [mmap_lock], source: include/linux/mm.h}
   - {function: get_user_pages_unlocked, returns: errno, must_check: true, source: include/linux/mm.h}
   - {function: pin_user_pages, returns: errno, must_check: true, source: include/linux/mm.h}
   - {function: pin_user_pages_fast, returns: errno, must_check: true, source: include/linux/mm.h}
-  - {function: pin_user_pages_remote, returns: errno, must_check: true, source: include/linux/mm.h}
+  - {function: pin_user_pages_remote, returns: errno, must_check: true, may_drop: [mmap_lock], source: include/linux/mm.h}
   - {function: pin_user_pages_unlocked, returns: errno, must_check: true, source: include/linux/mm.h}
 
   # --- allocations: NULL on failure; dropping the result leaks the memory ---
@@ -469,6 +469,15 @@ calls:
   # The fault is retried after the wait either way; a fatal signal is seen then.
   - {function: folio_wait_locked_killable, must_check: false, source: include/linux/pagemap.h}
   - {function: wait_on_page_locked_killable, must_check: false, source: include/linux/pagemap.h}
+  # Calls that may release the caller's mmap_lock (they return VM_FAULT_RETRY / false / *locked = 0
+  # having dropped it): mm/memory.c, mm/filemap.c, mm/gup.c.
+  - {function: handle_mm_fault, may_drop: [mmap_lock], source: mm/memory.c}
+  - {function: __folio_lock_or_retry, may_drop: [mmap_lock], source: mm/filemap.c}
+  - {function: folio_lock_or_retry, may_drop: [mmap_lock], source: include/linux/pagemap.h}
+  - {function: lock_page_or_retry, may_drop: [mmap_lock], source: include/linux/pagemap.h}
+  - {function: __get_user_pages, may_drop: [mmap_lock], source: mm/gup.c}
+  - {function: __get_user_pages_locked, may_drop: [mmap_lock], source: mm/gup.c}
+  - {function: faultin_page, may_drop: [mmap_lock], source: mm/gup.c}
 """#),
     ]
 }

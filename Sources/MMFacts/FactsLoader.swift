@@ -91,6 +91,12 @@ public struct FactsLoader: Sendable {
                 }
             }
         }
+        for call in calls.values {
+            for name in call.mayDrop where !classes.contains(where: { $0.name == name }) {
+                throw FactsError(file: "rules", entry: "call '\(call.function)'", field: "may_drop",
+                                 message: "unknown class '\(name)'; classes are: " + classes.map(\.name).joined(separator: ", "))
+            }
+        }
         for primitive in primitives.values {
             if let name = primitive.className, !classes.contains(where: { $0.name == name }) {
                 throw FactsError(file: "rules", entry: "primitive '\(primitive.function)'", field: "class",
@@ -182,9 +188,10 @@ public struct FactsLoader: Sendable {
             }
             let function = try FieldReader(map: map, file: file, entry: "call #\(index + 1)").string("function")
             let reader = FieldReader(map: map, file: file, entry: "call '\(function)'")
-            try reader.rejectUnknown(["function", "returns", "must_check", "source"])
+            try reader.rejectUnknown(["function", "returns", "must_check", "may_drop", "source"])
             result.append(CallFact(function: function, returns: try reader.optionalEnumValue("returns"),
                                    mustCheck: try reader.optionalBool("must_check") ?? false,
+                                   mayDrop: try reader.stringList("may_drop"),
                                    source: try reader.optionalString("source")))
         }
         return result

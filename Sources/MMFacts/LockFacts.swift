@@ -139,12 +139,16 @@ public struct CallFact: Sendable, Hashable {
     public var returns: ReturnKind?
     /// Ignoring the result is a bug (`__must_check`, writes, user copies).
     public var mustCheck: Bool
+    /// Lock classes the call may release on its caller's behalf (handle_mm_fault() drops
+    /// mmap_lock when it returns VM_FAULT_RETRY): after it, the caller's path no longer knows.
+    public var mayDrop: [String]
     public var source: String?
 
-    public init(function: String, returns: ReturnKind?, mustCheck: Bool, source: String?) {
+    public init(function: String, returns: ReturnKind?, mustCheck: Bool, mayDrop: [String] = [], source: String?) {
         self.function = function
         self.returns = returns
         self.mustCheck = mustCheck
+        self.mayDrop = mayDrop
         self.source = source
     }
 }

@@ -117,3 +117,29 @@ import Testing
         #expect(throws: FactsError.self) { try FactsLoader().load(files: [("c.yaml", unknown)]) }
     }
 }
+
+@Suite struct CallFactsTests {
+    @Test func callsThatMayDropTheCallersLockAreKnown() throws {
+        let facts = try FactsLoader().bundled()
+        #expect(facts.call(named: "handle_mm_fault")?.mayDrop == ["mmap_lock"])
+        #expect(facts.call(named: "kfree")?.mayDrop ?? [] == [])
+    }
+
+    @Test func mayDropNamesAKnownClass() {
+        let yaml = "calls:\n  - {function: f, may_drop: [mmap_sem_typo]}\n"
+        #expect {
+            try FactsLoader().load(files: [("locks.yaml", BundledRulesForTests.locks), ("extra.yaml", yaml)])
+        } throws: { error in
+            (error as? FactsError)?.description.contains("call 'f': field 'may_drop': unknown class 'mmap_sem_typo'") ?? false
+        }
+    }
+}
+
+/// The repository's classes.yaml, so a test can load it next to a file of its own.
+enum BundledRulesForTests {
+    static var locks: String {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Rules/classes.yaml")
+        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    }
+}
