@@ -60,6 +60,22 @@ public enum ConditionFacts {
         return []
     }
 
+    /// What an assume node teaches: the facts its condition gives on its edge (empty elsewhere).
+    public static func learned(at node: FlowNode) -> [Fact] {
+        guard case .assume(let condition, let outcome) = node.action else { return [] }
+        return facts(condition: condition.text, outcome: outcome)
+    }
+
+    /// Adds `learned` to a path's facts; false when the path already knows the opposite, so the
+    /// edge cannot be taken on that path.
+    public static func assume(_ learned: [Fact], into known: inout Set<Fact>) -> Bool {
+        for fact in learned {
+            if known.contains(Fact(atom: fact.atom, value: !fact.value)) { return false }
+            known.insert(fact)
+        }
+        return true
+    }
+
     /// The pointer bases a lock expression dereferences: `anon_vma->lock` → [`anon_vma`],
     /// `*ptl` → [`ptl`], `vma->vm_mm->mmap_lock` → [`vma`, `vma->vm_mm`]. Holding that lock means
     /// these were not NULL.

@@ -139,18 +139,10 @@ public struct LockStateAnalysis: Sendable {
 
     /// Applies an assume node's condition to the states flowing into it; contradicted paths vanish.
     private func filterAssume(_ states: Set<LockState>, at node: Int) -> Set<LockState> {
-        guard case .assume(let condition, let outcome) = graph.nodes[node].action else { return states }
-        let learned = ConditionFacts.facts(condition: condition.text, outcome: outcome)
+        let learned = ConditionFacts.learned(at: graph.nodes[node])
         if learned.isEmpty { return states }
         var result = Set<LockState>()
-        for var state in states {
-            var contradicted = false
-            for fact in learned {
-                if state.facts.contains(Fact(atom: fact.atom, value: !fact.value)) { contradicted = true; break }
-                state.facts.insert(fact)
-            }
-            if !contradicted { result.insert(state) }
-        }
+        for var state in states where ConditionFacts.assume(learned, into: &state.facts) { result.insert(state) }
         return result
     }
 

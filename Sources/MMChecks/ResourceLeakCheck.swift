@@ -271,18 +271,10 @@ private struct ResourceWalk {
 
     /// Drops paths the branch condition contradicts and records what it teaches.
     func assume(_ states: Set<ResourceState>, at node: Int) -> Set<ResourceState> {
-        guard case .assume(let condition, let outcome) = graph.nodes[node].action else { return states }
-        let learned = ConditionFacts.facts(condition: condition.text, outcome: outcome)
+        let learned = ConditionFacts.learned(at: graph.nodes[node])
         if learned.isEmpty { return states }
         var result = Set<ResourceState>()
-        for var state in states {
-            var contradicted = false
-            for fact in learned {
-                if state.facts.contains(Fact(atom: fact.atom, value: !fact.value)) { contradicted = true; break }
-                state.facts.insert(fact)
-            }
-            if !contradicted { result.insert(state) }
-        }
+        for var state in states where ConditionFacts.assume(learned, into: &state.facts) { result.insert(state) }
         return result
     }
 
