@@ -97,7 +97,11 @@ struct MMReviewCommand: ParsableCommand {
             return result.errors.isEmpty ? Status.clean : Status.unusable
         }
 
-        for error in result.errors { printError("mmreview: \(error.input): \(error.message)") }
+        for error in result.errors {
+            // Some messages already start with the input's name ("x.bin is binary data…").
+            let named = error.message.hasPrefix(error.input + " ") ? error.message : "\(error.input): \(error.message)"
+            printError("mmreview: \(named)")
+        }
         let failing = result.findings.contains { $0.status != .fixed && $0.severity >= failOn }
         let nothingToSay = result.findings.isEmpty
         if !(quiet && nothingToSay) && !(result.patches.isEmpty && format != .json) {
