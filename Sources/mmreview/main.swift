@@ -146,9 +146,19 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+/// Subcommands are named by the first argument (`mmreview scan …`); anything else is the review
+/// itself, so `mmreview patch.diff` keeps working. A file that happens to be called like a
+/// subcommand can still be reviewed as `./scan`.
+let subcommands: [String: any ParsableCommand.Type] = Subcommands.all
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let first = arguments.first, let command = subcommands[first] {
+    exit(runSubcommand(command, arguments: Array(arguments.dropFirst())))
+}
+
 // Parse errors are usage errors (exit 2), not ArgumentParser's default 64; --help and --version exit 0.
 do {
-    let command = try MMReviewCommand.parseAsRoot()
+    let command = try MMReviewCommand.parseAsRoot(arguments)
     guard let review = command as? MMReviewCommand else {
         var other = command
         try other.run()
