@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module graph (one direction only):
-//   MMCore ← MMPatch ← MMExtract(CClang) ← MMAnalysis(MMFacts) ← MMChecks ← MMReport ← MMReview ← mmreview
+//   MMCore ← MMPatch ← MMExtract(CClang) ← MMAnalysis(MMFacts) ← MMChecks ← MMReport ← MMReview ← MMEval ← mmreview
 // No libclang type leaves MMExtract; everything after it works on MMCore values.
 let clangFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
 
@@ -28,8 +28,10 @@ let package = Package(
         .target(name: "MMReview",
                 dependencies: ["MMCore", "MMPatch", "MMExtract", "MMFacts", "MMAnalysis", "MMChecks", "MMReport"],
                 swiftSettings: clangFlags),
+        .target(name: "MMEval",
+                dependencies: ["MMCore", "MMReview", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "mmreview",
-                          dependencies: ["MMReview", "MMChecks", "MMCore", "MMFacts", "MMReport",
+                          dependencies: ["MMReview", "MMEval", "MMChecks", "MMCore", "MMFacts", "MMReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: clangFlags),
         .testTarget(name: "MMPatchTests", dependencies: ["MMPatch", "MMCore"]),
@@ -37,6 +39,7 @@ let package = Package(
         .testTarget(name: "MMAnalysisTests", dependencies: ["MMAnalysis", "MMChecks", "MMFacts", "MMCore"]),
         .testTarget(name: "MMReportTests", dependencies: ["MMReport", "MMCore"]),
         .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"], swiftSettings: clangFlags),
+        .testTarget(name: "MMEvalTests", dependencies: ["MMEval", "MMReview", "MMFacts", "MMCore"], swiftSettings: clangFlags),
     ],
     swiftLanguageModes: [.v6]
 )

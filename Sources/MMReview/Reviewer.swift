@@ -35,6 +35,22 @@ public struct ReviewResult: Sendable {
     public var errors: [InputError]
     /// Every function reviewed, with its models (for `--dump-models` and tests).
     public var functions: [ExtractedFunction]
+
+    public init(patches: [Patch], findings: [Finding], errors: [InputError], functions: [ExtractedFunction]) {
+        self.patches = patches
+        self.findings = findings
+        self.errors = errors
+        self.functions = functions
+    }
+
+    /// The command's exit status: 1 when a finding the patch leaves in place is at or above `failOn`;
+    /// 2 when nothing could be reviewed (no input held a usable patch; the errors say why);
+    /// 0 otherwise.
+    public func exitStatus(failOn: Severity) -> Int32 {
+        if findings.contains(where: { $0.status != .fixed && $0.severity >= failOn }) { return 1 }
+        if patches.isEmpty { return 2 }
+        return 0
+    }
 }
 
 /// The whole pipeline for a set of inputs: read → fragments → libclang models → checks → before/after.

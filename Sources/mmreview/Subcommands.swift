@@ -8,7 +8,9 @@ protocol StatusCommand: ParsableCommand {
 
 enum Subcommands {
     /// One entry per subcommand, each defined in its own file.
-    static let all: [String: any ParsableCommand.Type] = [:]
+    static let all: [String: any ParsableCommand.Type] = [
+        "eval": EvalCommand.self,
+    ]
 }
 
 /// Parses and runs a subcommand; usage errors exit 2 with the subcommand's usage line.
@@ -28,7 +30,6 @@ func runSubcommand(_ type: any ParsableCommand.Type, arguments: [String]) -> Int
             return Status.clean
         }
         printError(type.fullMessage(for: error))
-        printError(type.usageString())
         return Status.unusable
     }
 }

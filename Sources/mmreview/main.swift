@@ -102,7 +102,6 @@ struct MMReviewCommand: ParsableCommand {
             let named = error.message.hasPrefix(error.input + " ") ? error.message : "\(error.input): \(error.message)"
             printError("mmreview: \(named)")
         }
-        let failing = result.findings.contains { $0.status != .fixed && $0.severity >= failOn }
         let nothingToSay = result.findings.isEmpty
         if !(quiet && nothingToSay) && !(result.patches.isEmpty && format != .json) {
             let report = ReportInput(findings: result.findings, errors: result.errors, patches: result.patches,
@@ -111,12 +110,7 @@ struct MMReviewCommand: ParsableCommand {
             let text = format.makeReporter().render(report)
             if !text.isEmpty { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         }
-        if failing { return Status.findings }
-        // Every input unusable: nothing was reviewed.
-        if result.patches.isEmpty || (!result.errors.isEmpty && reviewInputs.count + readErrors.count == result.errors.count) {
-            return Status.unusable
-        }
-        return Status.clean
+        return result.exitStatus(failOn: failOn)
     }
 
     private var ruleIDs: [String] { CheckRegistry.all.map(\.description.id) }

@@ -187,3 +187,28 @@ import Testing
         #expect(!run.stderr.contains("Fatal error"))
     }
 }
+
+/// `mmreview eval` on the seeds' expectation files, as CI runs it on Corpus/.
+@Suite(.serialized) struct EvalCommandTests {
+    @Test func seedsPassWithTheirTable() throws {
+        let run = try runMMReview(["eval", "Corpus/seeds"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "rule                must-find  found  missed  todo  todo-found  must-not-flag-hits  other")
+        #expect(lines.contains("unchecked-return            7      7       0     0           0                   0      0"))
+        #expect(lines.contains("cases: 5, failing: 0"))
+    }
+
+    @Test func invalidExpectationExitsTwoNamingTheKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mmreview-evalcli-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "input: x.txt\nmust_find: []\n".write(to: directory.appendingPathComponent("expect.yaml"), atomically: true, encoding: .utf8)
+        let run = try runMMReview(["eval", directory.path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("expect.yaml: top level: unknown key 'must_find'; accepted: error, exit, input, message-id, must-find, must-not-flag, source, summary, todo"))
+        let empty = try runMMReview(["eval"])
+        #expect(empty.status == 2)
+        #expect(empty.stderr.contains("Usage: mmreview eval"))
+    }
+}
