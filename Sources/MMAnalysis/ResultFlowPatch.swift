@@ -6,6 +6,10 @@ public struct CheckedSite: Sendable, Hashable {
     public var function: String
     public var line: Int
     public var side: Side
+    /// The site treats the result as an error code beyond doubt: it hands it on
+    /// (`err = f(); if (err) goto out; … return err;`), compares it `< 0`, or returns -E… when it
+    /// is set. A bare `if (f()) goto out;` may as well test a predicate.
+    public var errorShaped: Bool
 }
 
 /// What the functions of one patch teach about results: where each callee's result is tested
@@ -20,10 +24,10 @@ public enum ResultFlowPatch {
     /// Macros in capitals (WARN_ON_ONCE) are left out: their value is a convenience.
     public static func checkedSites(in models: [FunctionModel]) -> [String: [CheckedSite]] {
         var result: [String: [CheckedSite]] = [:]
-        func add(_ call: Call, _ model: FunctionModel) {
+        func add(_ call: Call, _ model: FunctionModel, errorShaped: Bool) {
             if isMacroName(call.callee) { return }
             result[CalleeKey.key(call.callee), default: []]
-                .append(CheckedSite(function: model.name, line: call.line, side: model.side))
+                .append(CheckedSite(function: model.name, line: call.line, side: model.side, errorShaped: errorShaped))
         }
         for model in models {
             let returned = returnValues(of: model.body).map(\.value)
@@ -31,11 +35,12 @@ public enum ResultFlowPatch {
                 guard case .assigned(let target) = call.resultUse else { continue }
                 let name = ConditionFacts.atom(target)
                 if testsAsError(name, after: call.line, in: model.body)
-                    && returned.contains(where: { ResultFlow.mentions($0, name) }) { add(call, model) }
+                    && returned.contains(where: { ResultFlow.mentions($0, name) }) { add(call, model, errorShaped: true) }
             }
             visitIfs(model.body) { condition, then in
                 guard leaves(then) else { return }
-                for call in condition.calls where call.resultUse == .tested { add(call, model) }
+                let errorShaped = ConditionFacts.atom(condition.text).contains("<0") || returnsError(then)
+                for call in condition.calls where call.resultUse == .tested { add(call, model, errorShaped: errorShaped) }
             }
         }
         return result
@@ -87,6 +92,30 @@ public enum ResultFlowPatch {
                 || (ConditionFacts.isSimpleOperand(text) && !["NULL", "false", "true"].contains(text))
         default: return false
         }
+    }
+
+    /// A then-branch that returns a negative errno or an error pointer.
+    static func returnsError(_ statement: Statement) -> Bool {
+        switch statement {
+        case .block(let items): return items.contains(where: returnsError)
+        case .returnStatement(let value, _):
+            guard let value else { return false }
+            let text = ConditionFacts.atom(value.text)
+            return isNegativeErrno(text) || text.hasPrefix("PTR_ERR(") || text.hasPrefix("ERR_PTR(")
+        default: return false
+        }
+    }
+
+    /// How many times each callee's result is dropped (a bare call or a `(void)` cast) over every
+    /// model given: the other half of the deviance count.
+    public static func droppedCounts(in models: [FunctionModel]) -> [String: Int] {
+        var result: [String: Int] = [:]
+        for model in models {
+            for call in model.body.allCalls where call.resultUse == .ignored || call.resultUse == .discarded {
+                result[CalleeKey.key(call.callee), default: 0] += 1
+            }
+        }
+        return result
     }
 
     /// Conditions of `if`, loops and `switch`, with blanks removed.

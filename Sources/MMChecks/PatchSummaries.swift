@@ -12,6 +12,8 @@ public struct PatchSummaries: Sendable {
     public var nullTestedParameters: [Side: [String: Set<Int>]] = [:]
     /// Where each callee's result is checked as an error, both sides.
     public var checkedSites: [String: [CheckedSite]] = [:]
+    /// How often each callee's result is dropped, both sides.
+    public var droppedCounts: [String: Int] = [:]
     /// Why a function the patch defines can fail, per side.
     public var failureReasons: [Side: [String: String]] = [:]
 
@@ -19,6 +21,7 @@ public struct PatchSummaries: Sendable {
 
     public init(models: [FunctionModel], facts: KernelFacts) {
         checkedSites = ResultFlowPatch.checkedSites(in: models)
+        droppedCounts = ResultFlowPatch.droppedCounts(in: models)
         let checked = checkedSites
         for side in [Side.before, Side.after] {
             let ordered = models.filter { $0.side == side } + models.filter { $0.side != side }

@@ -19,16 +19,26 @@ public struct UncheckedReturnCheck: FunctionCheck {
             """,
         severity: .warning,
         triggering: [
-            // Checked in one function of the patch, ignored in another (also through a pointer).
+            // Handed on as an error where the patch checks it, dropped here (also through a pointer).
             """
             static int dump_header(struct cpt_context *ctx, struct hdr *h)
             {
-            	int err = ctx->write(h, sizeof(*h), ctx);
+            	int err = ctx->emit(h, sizeof(*h), ctx);
             	if (err)
             		return err;
+            	if (ctx->emit(&h->len, sizeof(h->len), ctx) < 0)
+            		return -EIO;
             	return 0;
             }
 
+            static int dump_body(struct cpt_context *ctx, void *buf, int len)
+            {
+            ↓	ctx->emit(buf, len, ctx);
+            	return 0;
+            }
+            """,
+            // A write operation through a pointer (Rules/: `->write`).
+            """
             static int dump_body(struct cpt_context *ctx, void *buf, int len)
             {
             ↓	ctx->write(buf, len, ctx);
@@ -106,6 +116,35 @@ public struct UncheckedReturnCheck: FunctionCheck {
             		put_page(pages[i]);
             	}
             	eprintk("done\\n");
+            }
+            """,
+            // Dropped more often than checked: its callers may ignore it (giving back a
+            // reservation cannot fail); and a function returning void has nowhere to send an error.
+            """
+            static int reserve(struct hstate *h, long delta)
+            {
+            	int ret = acct_memory(h, delta);
+            	if (ret < 0)
+            		return ret;
+            	return 0;
+            }
+
+            static void unreserve(struct hstate *h, long a, long b)
+            {
+            	acct_memory(h, -a);
+            	acct_memory(h, -b);
+            }
+
+            static int fill(struct page *p)
+            {
+            	if (!p)
+            		return -EINVAL;
+            	return 0;
+            }
+
+            static void work(struct page *p)
+            {
+            	fill(p);
             }
             """,
             // Accumulated with |= and tested at the end.
@@ -195,8 +234,8 @@ struct MustCheckReason {
         case deviance([CheckedSite])
         /// Defined in the patch; the text says how it fails ("it returns -EFAULT").
         case defined(String)
-        /// A must-check function from Rules/.
-        case rules
+        /// A must-check function from Rules/, with the sites where the patch checks it.
+        case rules([CheckedSite])
     }
 
     var kind: Kind
@@ -207,8 +246,8 @@ struct MustCheckReason {
             return "the result of \(callee) is ignored; it is checked in \(Self.functions(sites))"
         case .defined(let how):
             return "error handling? \(callee) can fail (\(how)) and its result is ignored"
-        case .rules:
-            return "error handling? \(callee) can fail and its result is ignored"
+        case .rules(let sites):
+            return "error handling? \(callee) can fail and its result is ignored" + Self.checkedIn(sites)
         }
     }
 
@@ -218,14 +257,23 @@ struct MustCheckReason {
             return "the result of \(callee) is stored in '\(variable)' but never checked; it is checked in \(Self.functions(sites))"
         case .defined(let how):
             return "error handling? \(callee) can fail (\(how)) but '\(variable)' is never checked"
-        case .rules:
-            return "error handling? \(callee) can fail but '\(variable)' is never checked"
+        case .rules(let sites):
+            return "error handling? \(callee) can fail but '\(variable)' is never checked" + Self.checkedIn(sites)
         }
+    }
+
+    /// "; it is checked in cpt_dump_mm()", or nothing when the patch never checks it.
+    static func checkedIn(_ sites: [CheckedSite]) -> String {
+        sites.isEmpty ? "" : "; it is checked in \(functions(sites))"
     }
 
     /// Sites in this very function get a note on their line.
     func notes(in model: FunctionModel) -> [SideNote] {
-        guard case .deviance(let sites) = kind else { return [] }
+        let sites: [CheckedSite]
+        switch kind {
+        case .deviance(let found), .rules(let found): sites = found
+        case .defined: return []
+        }
         return sites.filter { $0.function == model.name && $0.side == model.side }
             .map { SideNote(line: $0.line, message: "the result is checked here") }
     }
@@ -252,28 +300,43 @@ struct MustCheckReason {
 struct MustCheckKnowledge {
     private let facts: KernelFacts
     private let checked: [String: [CheckedSite]]
+    private let dropped: [String: Int]
     private let definedReasons: [String: String]
+    /// The function under review returns nothing: an error from a callee has nowhere to go.
+    private let returnsVoid: Bool
 
     init(context: FunctionContext) {
         facts = context.facts
         // Deviance counts tests before and after the patch alike; a helper's own definition on
         // this side decides, the other side's stands in when this side does not show it.
         checked = context.patch.summaries.checkedSites
+        dropped = context.patch.summaries.droppedCounts
         definedReasons = context.patch.summaries.failureReasons[context.model.side] ?? [:]
+        let type = context.model.returnType.map(ConditionFacts.atom) ?? ""
+        returnsVoid = type == "void" || type.hasSuffix("void") && !type.contains("*")
     }
 
     func reason(for call: Call) -> MustCheckReason? {
         let key = CalleeKey.key(call.callee)
-        if let name = call.functionName {
-            // Locks have their own rule (unchecked-lock-result); a Rules entry that is not
-            // must-check says ignoring the result is fine, whatever the patch does.
-            if facts.primitive(named: name) != nil { return nil }
-            if let fact = facts.call(named: name) {
-                return fact.mustCheck ? MustCheckReason(kind: .rules) : nil
-            }
+        // Locks have their own rule (unchecked-lock-result); a Rules entry that is not
+        // must-check says ignoring the result is fine, whatever the patch does. Operations called
+        // through a pointer are in Rules/ by member (`->write`).
+        if let name = call.functionName, facts.primitive(named: name) != nil { return nil }
+        if let fact = facts.call(named: call.functionName ?? key) {
+            return fact.mustCheck ? MustCheckReason(kind: .rules(checked[key] ?? [])) : nil
         }
-        if let sites = checked[key], !sites.isEmpty { return MustCheckReason(kind: .deviance(sites)) }
-        if let name = call.functionName, let how = definedReasons[name] { return MustCheckReason(kind: .defined(how)) }
+        // What the patch teaches is weaker than Rules/: in a function that returns nothing the
+        // error has nowhere to go, and a callee the patch drops more often than it checks is
+        // one whose failure its callers may ignore (hugetlb_acct_memory() giving back a
+        // reservation cannot fail).
+        if returnsVoid { return nil }
+        let drops = dropped[key] ?? 0
+        if let sites = checked[key], sites.count > drops, sites.contains(where: \.errorShaped) {
+            return MustCheckReason(kind: .deviance(sites))
+        }
+        if let name = call.functionName, let how = definedReasons[name], drops - (checked[key]?.count ?? 0) < 2 {
+            return MustCheckReason(kind: .defined(how))
+        }
         return nil
     }
 }

@@ -287,7 +287,7 @@ final class ModelBuilder {
         var assignments: [Assignment] = []
         let eq = slice.firstIndex(where: { $0.isPunct("=") })
         if let eq, eq > range.lowerBound, eq < range.upperBound {
-            let target = CLexer.join(tokens[range.lowerBound..<eq])
+            let target = Self.assignmentTarget(tokens[range.lowerBound..<eq])
             let valueRange = (eq + 1)...range.upperBound
             let valueCalls = TokenAnalysis.calls(in: tokens[valueRange])
             let single = valueCalls.first.flatMap { c in c.calleeStart == eq + 1 && c.closeParen == range.upperBound ? c.callee : nil }
@@ -299,7 +299,7 @@ final class ModelBuilder {
             if c.calleeStart == range.lowerBound && c.closeParen == range.upperBound {
                 use = topUse
             } else if let eq, c.calleeStart == eq + 1, c.closeParen == range.upperBound {
-                use = .assigned(to: CLexer.join(tokens[range.lowerBound..<eq]))
+                use = .assigned(to: Self.assignmentTarget(tokens[range.lowerBound..<eq]))
             }
             let p = Position(line: tokens[c.calleeStart].line, column: tokens[c.calleeStart].column)
             let args = arguments(open: c.openParen, close: c.closeParen)
@@ -637,5 +637,22 @@ final class ModelBuilder {
         default:
             for k in children(of: c) { walk(k, .other, &acc) }
         }
+    }
+}
+
+extension ModelBuilder {
+    /// What `=` assigns to: the variable of a declaration (`int i = …`, `struct page *p = …`, whose
+    /// type words are not part of the name), else the whole left-hand side (`vma->vm_file = …`).
+    static func assignmentTarget(_ tokens: ArraySlice<CToken>) -> String {
+        guard let last = tokens.last, last.isIdentifier, tokens.count >= 2 else { return CLexer.join(tokens) }
+        var index = tokens.index(before: tokens.endIndex)
+        while index > tokens.startIndex, tokens[tokens.index(before: index)].isPunct("*") {
+            index = tokens.index(before: index)
+        }
+        // Stars alone in front (`*p = …`) are a dereference; a type word before them makes a declaration.
+        guard index > tokens.startIndex, tokens[tokens.index(before: index)].isIdentifier else {
+            return CLexer.join(tokens)
+        }
+        return last.text
     }
 }

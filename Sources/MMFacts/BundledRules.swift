@@ -359,6 +359,12 @@ calls:
   - {function: file_write_and_wait_range, returns: errno, must_check: true, source: include/linux/fs.h}
   - {function: write_one_page, returns: errno, must_check: true, source: include/linux/pagemap.h}
   - {function: folio_write_one, returns: errno, must_check: true, source: include/linux/pagemap.h}
+  # Operations called through a pointer, named by member (the text after the last ->): a file's `f_op->write` / `->read`
+  # (struct file_operations, include/linux/fs.h) and the write and read callbacks of image and
+  # stream code built the same way (the checkpoint code's `ctx->write`): they return how much
+  # was moved or a negative errno.
+  - {function: "->write", returns: errno, must_check: true, source: "include/linux/fs.h (struct file_operations)"}
+  - {function: "->read", returns: errno, must_check: true, source: "include/linux/fs.h (struct file_operations)"}
 
   # --- mm (include/linux/mm.h) ---
   - {function: try_grab_page, returns: success, must_check: true, source: include/linux/mm.h}

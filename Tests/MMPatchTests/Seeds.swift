@@ -7,7 +7,7 @@ enum Seed {
 
     static func load(_ prefix: String) -> String {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        guard let name = names.sorted().first(where: { $0.hasPrefix(prefix) }),
+        guard let name = names.sorted().first(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".txt") }),
               let data = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path) else {
             return "missing seed \(prefix) in \(directory.path)"
         }

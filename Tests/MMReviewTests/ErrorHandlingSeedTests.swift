@@ -21,7 +21,7 @@ import Testing
         ])
         #expect(found.allSatisfy { $0.severity == .warning })
         let first = try #require(found.first)
-        #expect(first.message == "the result of ctx->write() is ignored; it is checked in dump_page_block() and cpt_dump_mm()")
+        #expect(first.message == "error handling? ctx->write() can fail and its result is ignored; it is checked in dump_page_block() and cpt_dump_mm()")
         let block = try #require(found.first { $0.line == 350 })
         #expect(block.message.hasPrefix("error handling? dump_page_block() can fail"))
     }

@@ -11,7 +11,7 @@ enum Repository {
     static func seed(_ prefix: String) throws -> ReviewInput {
         let directory = root.appendingPathComponent("Corpus/seeds")
         let name = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-            .first { $0.hasPrefix(prefix) } ?? prefix
+            .first { $0.hasPrefix(prefix) && $0.hasSuffix(".txt") } ?? prefix
         let url = directory.appendingPathComponent(name)
         return ReviewInput(name: "Corpus/seeds/" + name, bytes: Array(try Data(contentsOf: url)))
     }
