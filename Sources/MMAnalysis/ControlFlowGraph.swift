@@ -28,8 +28,10 @@ public struct FlowNode: Sendable, Hashable {
 public struct ControlFlowGraph: Sendable {
     public private(set) var nodes: [FlowNode]
 
-    public init(model: FunctionModel, endsAtClosingBrace: Bool) {
-        var builder = Builder()
+    /// - Parameter noReturn: functions that never return (panic, BUG): a statement calling one
+    ///   ends its path without reaching an exit.
+    public init(model: FunctionModel, endsAtClosingBrace: Bool, noReturn: Set<String> = []) {
+        var builder = Builder(noReturn: noReturn)
         let entry = builder.add(.entry, line: model.sourceLines.keys.min() ?? 0)
         let ends = builder.build(model.body, from: [entry])
         let lastLine = model.sourceLines.keys.max() ?? 0
@@ -57,6 +59,7 @@ public struct ControlFlowGraph: Sendable {
 /// Builds the graph forward: each statement takes the nodes that flow into it and returns the nodes
 /// that fall out of it.
 private struct Builder {
+    let noReturn: Set<String>
     var nodes: [FlowNode] = []
     var labels: [String: Int] = [:]
     var pendingGotos: [(from: Int, label: String, line: Int)] = []
@@ -106,7 +109,11 @@ private struct Builder {
             for item in items { current = build(item, from: current) }
             return current
         case .expression(let expression):
-            return evaluate(expression, from: from)
+            let after = evaluate(expression, from: from)
+            if expression.calls.contains(where: { $0.resultUse == .ignored && noReturn.contains($0.functionName ?? "") }) {
+                return []
+            }
+            return after
         case .declaration:
             return from
         case .ifElse(let condition, let then, let otherwise):

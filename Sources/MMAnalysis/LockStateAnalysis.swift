@@ -75,7 +75,8 @@ public struct LockStateAnalysis: Sendable {
     static let nestingLimit = 3
 
     public init(model: FunctionModel, endsAtClosingBrace: Bool, resolver: LockEventResolver) {
-        graph = ControlFlowGraph(model: model, endsAtClosingBrace: endsAtClosingBrace)
+        graph = ControlFlowGraph(model: model, endsAtClosingBrace: endsAtClosingBrace,
+                                 noReturn: resolver.facts.noReturnCalls)
         self.resolver = resolver
         statesAt = Array(repeating: [], count: graph.nodes.count)
         var acquired = Set<String>()

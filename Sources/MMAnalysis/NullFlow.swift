@@ -57,13 +57,14 @@ public struct NullFlow: Sendable {
     /// - Parameters:
     ///   - kind: what a callee returns on failure (from Rules/ or the patch), nil when it cannot fail.
     ///   - nullTestingHelpers: functions of the patch and the parameters they test for NULL themselves.
+    ///   - noReturn: functions that never return (panic): `if (!p) panic(…);` is a check.
     public init(model: FunctionModel, endsAtClosingBrace: Bool, kind: (String) -> NullSource.Kind?,
-                nullTestingHelpers: [String: Set<Int>]) {
+                nullTestingHelpers: [String: Set<Int>], noReturn: Set<String> = []) {
         self.model = model
         self.nullTestingHelpers = nullTestingHelpers
         var marked = model
         marked.body = Self.mark(model.body)
-        graph = ControlFlowGraph(model: marked, endsAtClosingBrace: endsAtClosingBrace)
+        graph = ControlFlowGraph(model: marked, endsAtClosingBrace: endsAtClosingBrace, noReturn: noReturn)
         for (index, node) in graph.nodes.enumerated() {
             guard case .assign(let a) = node.action, let callee = a.valueCallee,
                   let name = Call(callee: callee, arguments: [], line: 0, column: 0, resultUse: .other).functionName,

@@ -93,6 +93,17 @@ public struct MissingNullCheck: FunctionCheck {
             	return 0;
             }
             """,
+            // The failure path ends in panic(), which does not return (Rules/: returns: never).
+            """
+            struct kmem_cache *f(const char *name)
+            {
+            	struct kmem_cache *s = kmem_cache_zalloc(kmem_cache, GFP_NOWAIT);
+            	if (!s)
+            		panic("Out of memory when creating slab %s\\n", name);
+            	list_add(&s->list, &slab_caches);
+            	return s;
+            }
+            """,
             // Returned, or stored in a structure: the caller or the owner checks.
             """
             struct foo *f(struct bar *b, size_t n)
@@ -153,7 +164,7 @@ public struct MissingNullCheck: FunctionCheck {
             case .errPointer?: return .errPointer
             default: return nil
             }
-        }, nullTestingHelpers: testingHelpers)
+        }, nullTestingHelpers: testingHelpers, noReturn: facts.noReturnCalls)
 
         var findings: [SideFinding] = []
         for incident in flow.incidents {

@@ -107,6 +107,39 @@ public struct UseAfterUnlockCheck: FunctionCheck {
             	kfree(old);
             }
             """,
+            // Detached only when there is one; on the other path it is NULL and nothing is used.
+            """
+            void f(struct node *n)
+            {
+            	struct array_cache *shared;
+            	spin_lock_irq(&n->list_lock);
+            	shared = n->shared;
+            	if (shared) {
+            		drain(shared);
+            		n->shared = NULL;
+            	}
+            	spin_unlock_irq(&n->list_lock);
+            	kfree(shared);
+            }
+            """,
+            // Returned with a reference (`*_get`) or unlinked from the structure (`remove_*`).
+            """
+            int f(struct tree *tree, pgoff_t offset, struct pool *pool)
+            {
+            	struct entry *entry;
+            	void *element;
+            	spin_lock(&tree->lock);
+            	entry = entry_find_get(&tree->root, offset);
+            	spin_unlock(&tree->lock);
+            	if (!entry)
+            		return -1;
+            	spin_lock(&pool->lock);
+            	element = remove_element(pool);
+            	spin_unlock(&pool->lock);
+            	pool->free(element);
+            	return entry->length;
+            }
+            """,
             // The lock is taken again before the pointer is used.
             """
             void f(struct foo *foo)
@@ -272,7 +305,7 @@ private struct BorrowWalk {
             let value = LifetimeText.core(assignment.value)
             // A lookup or member read that reaches into the locked object (`vma = find_vma(mm, a)`,
             // `root = anon_vma->root`); a reference-taking call (get_task_mm) is no borrow.
-            if let callee = assignment.valueCallee, pairs.contains(callee) { break }
+            if let callee = assignment.valueCallee, pairs.contains(callee) || Self.handsOverObject(callee) { break }
             // `pte = pte_offset_map_lock(mm, pmd, addr, &ptl)` takes the lock; it reads nothing under it.
             if let callee = assignment.valueCallee, lockPrimitives.contains(callee) { break }
             guard value.contains("->") || assignment.valueCallee != nil else { break }
@@ -287,12 +320,16 @@ private struct BorrowWalk {
                     reads[target + "@\(assignment.line)"] = value
                 }
             }
-        case .assume(let condition, _):
+        case .assume(let condition, let outcome):
             for borrow in state where borrow.releasedLine != nil {
                 if condition.dereferences.contains(where: { LifetimeText.core($0) == borrow.variable || LifetimeText.dereferences($0, borrow.variable) }) {
                     uses.insert(BorrowUse(line: line, borrow: borrow))
                 }
             }
+            // On the edge where the pointer is NULL there is nothing to keep alive
+            // (`shared = n->shared; if (shared) { …; n->shared = NULL; } unlock; kfree(shared);`).
+            let known = ConditionFacts.facts(condition: ConditionFacts.atom(condition.text), outcome: outcome)
+            state = state.filter { !known.contains(Fact(atom: $0.variable, value: false)) }
         case .exit(_, let value):
             if let value {
                 for borrow in state where borrow.releasedLine != nil && LifetimeText.dereferences(value.text, borrow.variable) {
@@ -309,6 +346,17 @@ private struct BorrowWalk {
             break
         }
         return state
+    }
+
+    /// A call whose name says the object it returns is the caller's to keep: by the kernel's
+    /// naming, `*_get*` / `*_tryget*` / `*grab*` return it with a reference held
+    /// (`zswap_entry_find_get`, `find_get_page`), and `remove` / `del` / `pop` / `dequeue` /
+    /// `detach` / `steal` / `isolate` unlink it from the shared structure (`remove_element(pool)`).
+    static func handsOverObject(_ callee: String) -> Bool {
+        let words = Set(callee.lowercased().split(separator: "_").map(String.init))
+        let owning: Set<String> = ["get", "tryget", "grab", "remove", "del", "delete", "pop", "dequeue", "detach",
+                                   "unlink", "steal", "isolate", "take"]
+        return !words.isDisjoint(with: owning)
     }
 
     /// The expression each borrow was read from, by variable and line.

@@ -321,6 +321,7 @@ pairs:
 #               errno    non-zero on failure: a negative errno, or for the user copies the number of
 #                        bytes left uncopied
 #               success  true / non-zero on success
+#               never    the call does not return: a path that reaches it ends there
 #   must_check  true when dropping the result is a bug by itself: the kernel marks it __must_check,
 #               or the caller cannot know whether its data was written, read or copied, or the
 #               result owns a reference or memory that is then leaked. Used by unchecked-return.
@@ -484,6 +485,17 @@ calls:
   - {function: __get_user_pages, may_drop: [mmap_lock], source: mm/gup.c}
   - {function: __get_user_pages_locked, may_drop: [mmap_lock], source: mm/gup.c}
   - {function: faultin_page, may_drop: [mmap_lock], source: mm/gup.c}
+
+  # --- calls that do not return (include/linux/panic.h, include/asm-generic/bug.h, kernel/exit.c:
+  # declared __noreturn): `if (!p) panic(…);` is a check, and no lock is left held past BUG() ---
+  - {function: panic, returns: never, must_check: false, source: include/linux/panic.h}
+  - {function: BUG, returns: never, must_check: false, source: include/asm-generic/bug.h}
+  - {function: do_exit, returns: never, must_check: false, source: include/linux/sched/task.h}
+  - {function: do_group_exit, returns: never, must_check: false, source: include/linux/sched/task.h}
+  - {function: kthread_exit, returns: never, must_check: false, source: include/linux/kthread.h}
+  - {function: make_task_dead, returns: never, must_check: false, source: include/linux/sched/task.h}
+  - {function: __builtin_unreachable, returns: never, must_check: false, source: "compiler builtin (unreachable())"}
+  - {function: unreachable, returns: never, must_check: false, source: include/linux/compiler.h}
 """#),
     ]
 }

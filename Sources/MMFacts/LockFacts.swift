@@ -80,6 +80,9 @@ public struct KernelFacts: Sendable {
 
     public func call(named name: String) -> CallFact? { calls[name] }
 
+    /// Functions that never return (`returns: never`): a path that calls one ends there.
+    public var noReturnCalls: Set<String> { Set(calls.values.filter { $0.returns == .never }.map(\.function)) }
+
     public func primitive(named name: String) -> LockPrimitive? { primitives[name] }
 
     public func lockClass(named name: String) -> LockClass? { classes.first { $0.name == name } }
@@ -131,6 +134,8 @@ public enum ReturnKind: String, Sendable, Hashable, CaseIterable {
     case errno
     /// A bool or int that is true/non-zero on success.
     case success
+    /// The call does not return (panic, BUG, do_exit): the path ends there.
+    case never
 }
 
 /// Effects and duties of a kernel function that is not a lock primitive.
