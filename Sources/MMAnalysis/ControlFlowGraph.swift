@@ -233,5 +233,18 @@ private struct Builder {
             }
         }
         pendingGotos.removeAll()
+        linkHiddenGotos()
+    }
+
+    /// A label nothing visible jumps to, after code the patch does not show: the gotos that reach
+    /// it are in that code (`out_unlock:` after a `return`, its gotos in the lines between hunks).
+    mutating func linkHiddenGotos() {
+        var hasPredecessor = Array(repeating: false, count: nodes.count)
+        for node in nodes { for successor in node.successors { hasPredecessor[successor] = true } }
+        let gaps = nodes.indices.filter { if case .gap = nodes[$0].action { return true } else { return false } }
+        for label in labels.values where !hasPredecessor[label] {
+            let before = gaps.filter { nodes[$0].line < nodes[label].line }
+            link(before, to: label)
+        }
     }
 }

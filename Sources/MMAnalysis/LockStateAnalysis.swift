@@ -102,9 +102,33 @@ public struct LockStateAnalysis: Sendable {
                 }
             }
         }
+        presumedAt = Self.latestGaps(graph: graph, events: events, keys: releasedOnlyKeys)
         var entryState = LockState()
-        if !model.startsAtDefinition { presumeHidden(&entryState, line: graph.nodes.first?.line ?? 0) }
+        if !model.startsAtDefinition { presumeHidden(&entryState, node: 0, line: graph.nodes.first?.line ?? 0) }
         run(entry: entryState)
+    }
+
+    /// For the entry (when the image starts mid-function) and each gap: the released-only locks
+    /// whose release it reaches without passing another gap.
+    private var presumedAt: [Int: Set<String>] = [:]
+
+    static func latestGaps(graph: ControlFlowGraph, events: [Int: LockEvent], keys: Set<String>) -> [Int: Set<String>] {
+        guard !keys.isEmpty else { return [:] }
+        var result: [Int: Set<String>] = [:]
+        for start in graph.nodes.indices {
+            if start != 0, case .gap = graph.nodes[start].action {} else if start != 0 { continue }
+            var found = Set<String>()
+            var seen: Set<Int> = [start]
+            var stack = graph.nodes[start].successors
+            while let node = stack.popLast() {
+                guard seen.insert(node).inserted else { continue }
+                if case .gap = graph.nodes[node].action { continue }
+                if let event = events[node], event.action == .release, keys.contains(event.key) { found.insert(event.key) }
+                stack.append(contentsOf: graph.nodes[node].successors)
+            }
+            if !found.isEmpty { result[start] = found }
+        }
+        return result
     }
 
     private mutating func run(entry: LockState) {
@@ -165,7 +189,7 @@ public struct LockStateAnalysis: Sendable {
             let heldBases = Set(state.locks.values.filter { $0.status == .held || $0.status == .presumedHeld }
                 .flatMap { ConditionFacts.dereferencedBases(of: $0.event.display) }.map(ConditionFacts.atom))
             state.facts = state.facts.filter { heldBases.contains($0.atom) }
-            presumeHidden(&state, line: line)
+            presumeHidden(&state, node: node, line: line)
             return [state]
         case .call(let call):
             guard let event = events[node] else {
@@ -194,9 +218,12 @@ public struct LockStateAnalysis: Sendable {
         }
     }
 
-    /// Locks released later but never taken in sight were taken in code the patch does not show.
-    private func presumeHidden(_ state: inout LockState, line: Int) {
-        for key in releasedOnlyKeys where state.locks[key] == nil {
+    /// Locks released later but never taken in sight were taken in code the patch does not show:
+    /// in the last stretch of unseen code before the release, so a path that leaves through an
+    /// earlier stretch (`goto out_page` in the first hunk, the lock taken between the hunks) does
+    /// not carry it.
+    private func presumeHidden(_ state: inout LockState, node: Int, line: Int) {
+        for key in presumedAt[node] ?? [] where state.locks[key] == nil {
             guard let event = events.values.first(where: { $0.key == key }) else { continue }
             state.locks[key] = LockRecord(status: .presumedHeld, depth: 1, acquiredLine: line, releasedLine: nil,
                                           event: event)

@@ -68,6 +68,15 @@ public struct FunctionContext: Sendable {
     /// patch with its hunks (struct definitions in a header hunk).
     public var patch: PatchKnowledge
 
+    /// How a message names the function: `hugetlb_cow()`, or "the function" when the hunk header
+    /// names none (it may name a label, `retry_avoidcopy:`, or nothing).
+    public var spokenFunction: String {
+        let name = model.name
+        let isIdentifier = name.first.map { $0.isLetter || $0 == "_" } ?? false
+            && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+        return isIdentifier ? name + "()" : "the function"
+    }
+
     public init(model: FunctionModel, endsAtClosingBrace: Bool, facts: KernelFacts,
                 patch: PatchKnowledge = PatchKnowledge()) {
         self.model = model

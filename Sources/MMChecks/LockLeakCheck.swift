@@ -15,6 +15,21 @@ public struct LockLeakCheck: FunctionCheck {
             """,
         severity: .error,
         triggering: [
+            // A try-lock that succeeds falls through to the exit the failure path takes too: the
+            // caller cannot know it holds the page lock.
+            """
+            int wp(struct vm_area_struct *vma, struct page *old_page, unsigned long address)
+            {
+            	if (page_mapcount(old_page) == 1) {
+            		if (!trylock_page(old_page))
+            			if (PageAnon(old_page))
+            				page_move_anon_rmap(old_page, vma, address);
+            		set_writable(vma, address);
+            ↓		return 0;
+            	}
+            	return 1;
+            }
+            """,
             """
             int f(struct mm_struct *mm)
             {
@@ -201,6 +216,17 @@ public struct LockLeakCheck: FunctionCheck {
         // Exits where each lock is held, and exits where it was released.
         var heldAt: [String: [(node: Int, record: LockRecord)]] = [:]
         var presumedReleasedSomewhere = Set<String>()
+        // Where the hunk stops before the function does, a path that got there after releasing
+        // the lock shows the function's own habit as well as an exit would (the unlock after the
+        // loop, when the early return inside it keeps the lock).
+        for end in graph.nodes.indices {
+            guard case .unknownEnd = graph.nodes[end].action else { continue }
+            for state in analysis.statesAt[end] {
+                for (key, record) in state.locks where record.status == .releasedPresumed {
+                    presumedReleasedSomewhere.insert(key)
+                }
+            }
+        }
         for exit in graph.exits {
             for state in analysis.statesAt[exit] {
                 for (key, record) in state.locks {
@@ -224,8 +250,12 @@ public struct LockLeakCheck: FunctionCheck {
         var findings: [SideFinding] = []
         var reported = Set<String>()
         for (key, sites) in heldAt.sorted(by: { $0.key < $1.key }) {
-            // A function that never releases the lock takes it for its caller.
-            guard keysReleased.contains(key) else { continue }
+            // A function that never releases the lock takes it for its caller, unless a try-lock
+            // leaves it held on one path into an exit that other paths reach without it: the
+            // caller cannot tell whether it holds the lock.
+            guard keysReleased.contains(key) || sites.contains(where: { site in
+                trylockSplitsExit(key: key, record: site.record, exit: site.node, analysis: analysis) })
+            else { continue }
             if handsLocksToCaller { continue }
             for site in sites.sorted(by: { $0.node < $1.node }) {
                 if handsOver(site.record.event, at: graph.nodes[site.node]) { continue }
@@ -245,7 +275,7 @@ public struct LockLeakCheck: FunctionCheck {
                     }
                     findings.append(SideFinding(
                         rule: description.id, severity: description.severity, line: exitLine,
-                        message: "\(context.model.name)() returns here with \(event.spoken) still held, "
+                        message: "\(context.spokenFunction) returns here with \(event.spoken) still held, "
                             + "while its other exits release it",
                         notes: notes, matchKey: "\(key)|\(context.code(at: exitLine))"))
                 } else {
@@ -256,12 +286,21 @@ public struct LockLeakCheck: FunctionCheck {
                     }
                     findings.append(SideFinding(
                         rule: description.id, severity: description.severity, line: exitLine,
-                        message: "\(context.model.name)() returns here with \(event.spoken) still held",
+                        message: "\(context.spokenFunction) returns here with \(event.spoken) still held",
                         notes: notes, matchKey: "\(key)|\(context.code(at: exitLine))"))
                 }
             }
         }
         return findings
+    }
+
+    /// The lock was taken by a try-lock in sight and the same exit is also reached with it not
+    /// held (`if (!trylock_page(page)) …; return 0;`).
+    private func trylockSplitsExit(key: String, record: LockRecord, exit: Int, analysis: LockStateAnalysis) -> Bool {
+        guard record.status == .held, case .tryAcquire = record.event.action else { return false }
+        return analysis.statesAt[exit].contains { state in
+            state.locks[key].map { $0.status != .held && $0.status != .presumedHeld } ?? true
+        }
     }
 
     private func returnText(_ node: FlowNode) -> String {

@@ -460,7 +460,7 @@ private struct ResourceWalk {
             }
             findings.append(SideFinding(
                 rule: check.description.id, severity: check.description.severity, line: exitLine,
-                message: "\(context.model.name)() returns here without \(releases) on \(what): is it leaked?",
+                message: "\(context.spokenFunction) returns here without \(releases) on \(what): is it leaked?",
                 notes: notes, matchKey: "\(resource.object)|\(context.code(at: exitLine))"))
         }
         return findings

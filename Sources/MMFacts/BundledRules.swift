@@ -248,6 +248,10 @@ primitives:
   # --- page-table locks (include/linux/mm.h) ---
   - {function: pte_offset_map_lock, action: acquire, lock: arg3-out, class: ptl, kind: spinlock, mode: exclusive, sleeps: false, source: include/linux/mm.h}
   - {function: pte_unmap_unlock, action: release, lock: arg1, class: ptl, kind: spinlock, source: include/linux/mm.h}
+  # NULL when the page table could not be allocated; otherwise the pte is mapped and *ptl held.
+  - {function: pte_alloc_map_lock, action: try, lock: arg3-out, class: ptl, kind: spinlock, mode: exclusive, sleeps: true, held_when: nonnull, source: include/linux/mm.h}
+  - {function: get_locked_pte, action: try, lock: arg2-out, class: ptl, kind: spinlock, mode: exclusive, sleeps: true, held_when: nonnull, source: "include/linux/mm.h, mm/memory.c (__get_locked_pte)"}
+  - {function: __get_locked_pte, action: try, lock: arg2-out, class: ptl, kind: spinlock, mode: exclusive, sleeps: true, held_when: nonnull, source: mm/memory.c}
   - {function: pmd_lock, action: acquire, lock: return, class: ptl, kind: spinlock, mode: exclusive, sleeps: false, source: include/linux/mm.h}
   - {function: pud_lock, action: acquire, lock: return, class: ptl, kind: spinlock, mode: exclusive, sleeps: false, source: include/linux/mm.h}
   - {function: huge_pte_lock, action: acquire, lock: return, class: ptl, kind: spinlock, mode: exclusive, sleeps: false, source: include/linux/hugetlb.h}

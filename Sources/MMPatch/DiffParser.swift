@@ -278,6 +278,15 @@ struct DiffParser {
             oldPath = oldPath.map { Self.stripPrefix($0, "a/") }
             newPath = newPath.map { Self.stripPrefix($0, "b/") }
         }
+        // Patches applied with -p1 but made from two trees (`linux-2.6.orig/mm/x.c`,
+        // `v2.6.35-rc3/mm/hugetlb.c`): drop the tree's own directory.
+        oldPath = oldPath.map(Self.stripTreeDirectory)
+        newPath = newPath.map(Self.stripTreeDirectory)
+        // A backup copy as the old side (`mm/memory.c~fix-name`, `mm/memory.c.orig`) is the same file.
+        if let old = oldPath, let new = newPath, old != new, old.hasPrefix(new),
+           old.dropFirst(new.count).hasPrefix("~") || old.dropFirst(new.count) == ".orig" {
+            oldPath = new
+        }
 
         var hunks: [Hunk] = []
         var orphans: [Hunk] = []
@@ -328,6 +337,22 @@ struct DiffParser {
             files.append(FileDiff(oldPath: oldPath ?? newPath, newPath: newPath ?? oldPath, hunks: orphans))
         }
         return (files, max(consumedUpTo, start + 1))
+    }
+
+    /// Top-level directories of the kernel tree: a path whose second component is one of them
+    /// starts with the name of a tree, not of a kernel directory.
+    private static let kernelTopDirectories: Set<Substring> = [
+        "arch", "block", "certs", "crypto", "Documentation", "drivers", "fs", "include", "init", "io_uring",
+        "ipc", "kernel", "lib", "mm", "net", "rust", "samples", "scripts", "security", "sound", "tools",
+        "usr", "virt",
+    ]
+
+    static func stripTreeDirectory(_ path: String) -> String {
+        let parts = path.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !kernelTopDirectories.contains(parts[0]),
+              kernelTopDirectories.contains(parts[1])
+        else { return path }
+        return String(parts[1]) + "/" + String(parts[2])
     }
 
     private static func stripPrefix(_ path: String, _ prefix: String) -> String {

@@ -127,6 +127,37 @@ import MMCore
         #expect(last.lines.count == 16)
     }
 
+    /// `patch -p1` diffs between two trees, and akpm's quilt backups as the old side.
+    @Test func treeDirectoriesAndBackupSuffixesAreDropped() throws {
+        let text = """
+            diff --git v2.6.35-rc3-hwpoison/mm/hugetlb.c v2.6.35-rc3-hwpoison/mm/hugetlb.c
+            --- v2.6.35-rc3-hwpoison/mm/hugetlb.c
+            +++ v2.6.35-rc3-hwpoison/mm/hugetlb.c
+            @@ -1,1 +1,1 @@
+            -a
+            +b
+            --- linux-2.6.orig/mm/rmap.c
+            +++ linux-2.6/mm/rmap.c
+            @@ -1,1 +1,1 @@
+            -a
+            +b
+            --- a/mm/memory.c~memory-controller-fix
+            +++ a/mm/memory.c
+            @@ -1,1 +1,1 @@
+            -a
+            +b
+            --- /usr/tmp/p_rdiff/exec.c
+            +++ fs/exec.c
+            @@ -1,1 +1,1 @@
+            -a
+            +b
+
+            """
+        let files = try #require(try readPatches(text, name: "p.diff").first?.files)
+        #expect(files.map(\.oldPath) == ["mm/hugetlb.c", "mm/rmap.c", "mm/memory.c", "/usr/tmp/p_rdiff/exec.c"])
+        #expect(files.map(\.newPath) == ["mm/hugetlb.c", "mm/rmap.c", "mm/memory.c", "fs/exec.c"])
+    }
+
     @Test func plainDiffWithGitStylePrefixesLosesThem() throws {
         let text = """
             --- a/mm/x.c\t2009-10-26 13:52:36.000000000 -0400
