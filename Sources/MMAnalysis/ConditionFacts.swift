@@ -44,6 +44,11 @@ public enum ConditionFacts {
                 let (lhs, rhs) = (parts[0], parts[1])
                 if isZero(rhs), isSimpleOperand(lhs) { return [Fact(atom: lhs, value: outcome == nonZeroWhenTrue)] }
                 if isZero(lhs), isSimpleOperand(rhs) { return [Fact(atom: rhs, value: outcome == nonZeroWhenTrue)] }
+                // Two values compared (`new_ptl != old_ptl`): the same comparison later, either way
+                // round, is the same fact.
+                if isSimpleOperand(lhs), isSimpleOperand(rhs) {
+                    return [Fact(atom: min(lhs, rhs) + "==" + max(lhs, rhs), value: outcome != nonZeroWhenTrue)]
+                }
                 return []
             }
         }

@@ -197,6 +197,19 @@ public struct LockLeakCheck: FunctionCheck {
             	return 1;
             }
             """,
+            // The lock is recorded in the caller's structure, which unlocks it: page_vma_mapped_walk()
+            // returns true with pvmw->ptl held.
+            """
+            bool walk(struct pvmw *pvmw)
+            {
+            	pvmw->ptl = pte_lockptr(pvmw->mm, pvmw->pmd);
+            	spin_lock(pvmw->ptl);
+            	if (check_pte(pvmw))
+            		return true;
+            	spin_unlock(pvmw->ptl);
+            	return false;
+            }
+            """,
             // A helper that drops the caller's lock and takes it again.
             """
             void f(struct mm_struct *mm)
@@ -257,6 +270,7 @@ public struct LockLeakCheck: FunctionCheck {
                 trylockSplitsExit(key: key, record: site.record, exit: site.node, analysis: analysis) })
             else { continue }
             if handsLocksToCaller { continue }
+            if let first = sites.first, locksThroughCallerState(first.record.event, model: context.model) { continue }
             for site in sites.sorted(by: { $0.node < $1.node }) {
                 if handsOver(site.record.event, at: graph.nodes[site.node]) { continue }
                 let exitLine = graph.nodes[site.node].line
@@ -301,6 +315,16 @@ public struct LockLeakCheck: FunctionCheck {
         return analysis.statesAt[exit].contains { state in
             state.locks[key].map { $0.status != .held && $0.status != .presumedHeld } ?? true
         }
+    }
+
+    /// The lock is reached through a pointer the caller gave (`*vmf->ptl`, `*pvmw->ptl`): the
+    /// function records which lock it holds where its caller will look, and the caller unlocks
+    /// it (page_vma_mapped_walk() returns true with pvmw->ptl held).
+    private func locksThroughCallerState(_ event: LockEvent, model: FunctionModel) -> Bool {
+        let display = ConditionFacts.atom(event.display)
+        guard display.hasPrefix("*"), display.contains("->") else { return false }
+        let base = display.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return model.parameterNames.contains(String(base))
     }
 
     private func returnText(_ node: FlowNode) -> String {

@@ -19,8 +19,13 @@ import Testing
         #expect(ConditionFacts.facts(condition: "a && b", outcome: false) == [])
         #expect(ConditionFacts.facts(condition: "a || b", outcome: false)
                 == [Fact(atom: "a", value: false), Fact(atom: "b", value: false)])
-        // Comparisons with non-zero values say nothing certain.
-        #expect(ConditionFacts.facts(condition: "ret != h->map_count", outcome: true) == [])
+        // A comparison of two values says nothing about either; it is a fact about itself, the same
+        // whichever way round it is written.
+        #expect(ConditionFacts.facts(condition: "ret != h->map_count", outcome: true)
+                == [Fact(atom: "h->map_count==ret", value: false)])
+        #expect(ConditionFacts.facts(condition: "h->map_count == ret", outcome: true)
+                == [Fact(atom: "h->map_count==ret", value: true)])
+        #expect(ConditionFacts.facts(condition: "ret < h->map_count", outcome: true) == [])
         #expect(ConditionFacts.facts(condition: "a <= 0", outcome: true) == [])
     }
 
