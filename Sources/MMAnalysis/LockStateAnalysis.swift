@@ -103,6 +103,7 @@ public struct LockStateAnalysis: Sendable {
             }
         }
         presumedAt = Self.latestGaps(graph: graph, events: events, keys: releasedOnlyKeys)
+        releaseGuards = Self.releaseGuards(graph: graph, events: events)
         var entryState = LockState()
         if !model.startsAtDefinition { presumeHidden(&entryState, node: 0, line: graph.nodes.first?.line ?? 0) }
         run(entry: entryState)
@@ -183,6 +184,9 @@ public struct LockStateAnalysis: Sendable {
             state.locks = state.locks.filter { !ConditionFacts.mentions($0.key, variable: target) }
             let value = ConditionFacts.atom(assignment.value)
             if ConditionFacts.isZero(value) { state.facts.insert(Fact(atom: target, value: false)) }
+            // `locked = 1;` / `mapping_locked = true;` beside the lock: `if (locked) unlock` later
+            // follows the same path.
+            if value == "1" || value == "true" { state.facts.insert(Fact(atom: target, value: true)) }
             return [state]
         case .gap(let line):
             // Unseen code may change any variable, but not the owner of a lock it leaves held.
@@ -194,6 +198,7 @@ public struct LockStateAnalysis: Sendable {
         case .call(let call):
             guard let event = events[node] else {
                 forgetLocksHandedTo(call, in: &state)
+                forgetLocksGuardedBy(call, in: &state)
                 return [state]
             }
             return apply(event, to: state, node: node, incidents: &incidents)
@@ -216,6 +221,39 @@ public struct LockStateAnalysis: Sendable {
             let asArgument = display.hasPrefix("*") ? String(display.dropFirst()) : "&" + display
             return !arguments.contains(asArgument)
         }
+    }
+
+    /// `ret = populate_vma_page_range(vma, start, end, &locked);` with `if (locked) unlock(mm)`
+    /// later: the callee may drop the lock and clear the flag (get_user_pages_remote(), faultin_page()
+    /// work that way). What it did is unknown here, so the path forgets the lock and the flag.
+    private func forgetLocksGuardedBy(_ call: Call, in state: inout LockState) {
+        for argument in call.arguments {
+            let text = ConditionFacts.atom(argument)
+            guard text.hasPrefix("&") else { continue }
+            let variable = String(text.dropFirst())
+            guard let keys = releaseGuards[variable] else { continue }
+            state.locks = state.locks.filter { !keys.contains($0.key) }
+            state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: variable) && $0.atom != variable }
+        }
+    }
+
+    /// Variables whose truth guards a release (`if (locked) mmap_read_unlock(mm);`), with the locks.
+    private var releaseGuards: [String: Set<String>] = [:]
+
+    static func releaseGuards(graph: ControlFlowGraph, events: [Int: LockEvent]) -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for node in graph.nodes {
+            guard case .assume(let condition, true) = node.action else { continue }
+            let variable = ConditionFacts.atom(condition.text)
+            guard ConditionFacts.isSimpleOperand(variable), !variable.contains("->"), !variable.contains(".") else { continue }
+            // The release is the first thing the branch does.
+            for successor in node.successors {
+                if let event = events[successor], event.action == .release {
+                    result[variable, default: []].insert(event.key)
+                }
+            }
+        }
+        return result
     }
 
     /// Locks released later but never taken in sight were taken in code the patch does not show:

@@ -15,6 +15,22 @@ public struct LockLeakCheck: FunctionCheck {
             """,
         severity: .error,
         triggering: [
+            // Locked under a flag, and an early return between the lock and `if (locked) unlock`.
+            """
+            int scan(struct mm_struct *mm, unsigned long start, int want)
+            {
+            	int locked = 0;
+            	if (want) {
+            		mmap_read_lock(mm);
+            		locked = 1;
+            	}
+            	if (!find_vma(mm, start))
+            ↓		return -EFAULT;
+            	if (locked)
+            		mmap_read_unlock(mm);
+            	return 0;
+            }
+            """,
             // A try-lock that succeeds falls through to the exit the failure path takes too: the
             // caller cannot know it holds the page lock.
             """
@@ -208,6 +224,32 @@ public struct LockLeakCheck: FunctionCheck {
             		return true;
             	spin_unlock(pvmw->ptl);
             	return false;
+            }
+            """,
+            // A flag records the lock; a callee given the flag may drop the lock and clear it
+            // (__mm_populate() and populate_vma_page_range(..., &locked)).
+            """
+            long populate(struct mm_struct *mm, unsigned long start, unsigned long end)
+            {
+            	struct vm_area_struct *vma;
+            	unsigned long nstart;
+            	int locked = 0;
+            	long ret = 0;
+            	for (nstart = start; nstart < end; nstart += PAGE_SIZE) {
+            		if (!locked) {
+            			locked = 1;
+            			mmap_read_lock(mm);
+            		}
+            		vma = find_vma(mm, nstart);
+            		if (!vma)
+            			break;
+            		ret = populate_range(vma, nstart, end, &locked);
+            		if (ret < 0)
+            			break;
+            	}
+            	if (locked)
+            		mmap_read_unlock(mm);
+            	return ret;
             }
             """,
             // A helper that drops the caller's lock and takes it again.
