@@ -73,6 +73,24 @@ public enum ConditionFacts {
 
     /// Adds `learned` to a path's facts; false when the path already knows the opposite, so the
     /// edge cannot be taken on that path.
+    /// The graph evaluates every call of a condition, but C stops at the first false `&&` operand
+    /// (the first true `||` one). So a path on which the condition's last operand, a call, was
+    /// evaluated with the value that would make the whole condition go the other way cannot take
+    /// this edge: `if (mapped && folio_trylock(folio))` is false only where the try-lock did not
+    /// run or failed. Returns the facts that, all known on a path, rule this edge out.
+    public static func shortCircuitContradiction(condition: String, outcome: Bool) -> [Fact]? {
+        let text = stripOuter(atom(condition))
+        let separator = outcome ? "||" : "&&"
+        guard let parts = splitTopLevel(text, separator: separator), parts.count > 1, let last = parts.last else {
+            return nil
+        }
+        let tail = stripOuter(last)
+        let callText = tail.hasPrefix("!") ? stripOuter(String(tail.dropFirst())) : tail
+        guard isCall(callText) else { return nil }
+        let decisive = facts(condition: tail, outcome: !outcome)
+        return decisive.isEmpty ? nil : decisive
+    }
+
     public static func assume(_ learned: [Fact], into known: inout Set<Fact>) -> Bool {
         for fact in learned {
             if known.contains(Fact(atom: fact.atom, value: !fact.value)) { return false }

@@ -165,6 +165,11 @@ public struct LockStateAnalysis: Sendable {
 
     /// Applies an assume node's condition to the states flowing into it; contradicted paths vanish.
     private func filterAssume(_ states: Set<LockState>, at node: Int) -> Set<LockState> {
+        var states = states
+        if case .assume(let condition, let outcome) = graph.nodes[node].action,
+           let ruledOut = ConditionFacts.shortCircuitContradiction(condition: condition.text, outcome: outcome) {
+            states = states.filter { state in !ruledOut.allSatisfy { state.facts.contains($0) } }
+        }
         let learned = ConditionFacts.learned(at: graph.nodes[node])
         if learned.isEmpty { return states }
         var result = Set<LockState>()
@@ -214,6 +219,16 @@ public struct LockStateAnalysis: Sendable {
         guard !state.locks.isEmpty else { return }
         if let name = call.functionName, let dropped = resolver.facts.call(named: name)?.mayDrop, !dropped.isEmpty {
             state.locks = state.locks.filter { _, record in !dropped.contains(record.event.className ?? "") }
+        }
+        // Put into a collection with its lock held (`list_add(&page->lru, &pagelist)` after
+        // trylock_page()): whoever walks the collection unlocks it.
+        if let name = call.functionName, resolver.facts.call(named: name)?.storesObject == true,
+           let stored = call.arguments.first {
+            state.locks = state.locks.filter { _, record in
+                !ConditionFacts.dereferencedBases(of: record.event.display).contains { base in
+                    ConditionFacts.mentions(ConditionFacts.atom(stored), variable: ConditionFacts.atom(base))
+                }
+            }
         }
         let arguments = Set(call.arguments.map(ConditionFacts.atom))
         state.locks = state.locks.filter { _, record in

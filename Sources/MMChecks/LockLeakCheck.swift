@@ -252,6 +252,24 @@ public struct LockLeakCheck: FunctionCheck {
             	return ret;
             }
             """,
+            // A try-lock as the last operand of `&&`: the false branch never holds it. And pages
+            // locked and queued on a list: the list's walker unlocks them.
+            """
+            int isolate(struct folio *folio, struct list_head *list, struct page **pages, int n)
+            {
+            	int i;
+            	if (folio_test_swapcache(folio) && !folio_mapped(folio) && folio_trylock(folio)) {
+            		folio_free_swap(folio);
+            		folio_unlock(folio);
+            	}
+            	for (i = 0; i < n; i++) {
+            		if (!trylock_page(pages[i]))
+            			return -EAGAIN;
+            		list_add_tail(&pages[i]->lru, list);
+            	}
+            	return 0;
+            }
+            """,
             // A helper that drops the caller's lock and takes it again.
             """
             void f(struct mm_struct *mm)

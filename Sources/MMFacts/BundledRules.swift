@@ -326,6 +326,9 @@ pairs:
 #                        bytes left uncopied
 #               success  true / non-zero on success
 #               never    the call does not return: a path that reaches it ends there
+#   stores_object  true when the call puts the object of its first argument into a collection
+#               (a list, an xarray, a batch): the collection's walker owns it from then on,
+#               with any lock it holds. Used by the lock walk.
 #   must_check  true when dropping the result is a bug by itself: the kernel marks it __must_check,
 #               or the caller cannot know whether its data was written, read or copied, or the
 #               result owns a reference or memory that is then leaked. Used by unchecked-return.
@@ -500,6 +503,19 @@ calls:
   - {function: make_task_dead, returns: never, must_check: false, source: include/linux/sched/task.h}
   - {function: __builtin_unreachable, returns: never, must_check: false, source: "compiler builtin (unreachable())"}
   - {function: unreachable, returns: never, must_check: false, source: include/linux/compiler.h}
+
+  # --- collections (include/linux/list.h, xarray.h, pagevec.h): the object goes into them, and a
+  # lock it holds goes with it (khugepaged locks pages and queues them on a list) ---
+  - {function: list_add, stores_object: true, source: include/linux/list.h}
+  - {function: list_add_tail, stores_object: true, source: include/linux/list.h}
+  - {function: list_move, stores_object: true, source: include/linux/list.h}
+  - {function: list_move_tail, stores_object: true, source: include/linux/list.h}
+  - {function: list_add_rcu, stores_object: true, source: include/linux/rculist.h}
+  - {function: list_add_tail_rcu, stores_object: true, source: include/linux/rculist.h}
+  - {function: hlist_add_head, stores_object: true, source: include/linux/list.h}
+  - {function: llist_add, stores_object: true, source: include/linux/llist.h}
+  - {function: folio_batch_add, stores_object: true, source: include/linux/pagevec.h}
+  - {function: pagevec_add, stores_object: true, source: include/linux/pagevec.h}
 """#),
     ]
 }

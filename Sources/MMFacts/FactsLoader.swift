@@ -188,10 +188,11 @@ public struct FactsLoader: Sendable {
             }
             let function = try FieldReader(map: map, file: file, entry: "call #\(index + 1)").string("function")
             let reader = FieldReader(map: map, file: file, entry: "call '\(function)'")
-            try reader.rejectUnknown(["function", "returns", "must_check", "may_drop", "source"])
+            try reader.rejectUnknown(["function", "returns", "must_check", "may_drop", "stores_object", "source"])
             result.append(CallFact(function: function, returns: try reader.optionalEnumValue("returns"),
                                    mustCheck: try reader.optionalBool("must_check") ?? false,
                                    mayDrop: try reader.stringList("may_drop"),
+                                   storesObject: try reader.optionalBool("stores_object") ?? false,
                                    source: try reader.optionalString("source")))
         }
         return result

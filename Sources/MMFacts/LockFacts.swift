@@ -147,13 +147,18 @@ public struct CallFact: Sendable, Hashable {
     /// Lock classes the call may release on its caller's behalf (handle_mm_fault() drops
     /// mmap_lock when it returns VM_FAULT_RETRY): after it, the caller's path no longer knows.
     public var mayDrop: [String]
+    /// The call puts the object of its first argument into a collection (`list_add(&page->lru,
+    /// list)`, `xa_store`): whoever walks the collection later owns it, and any lock it holds.
+    public var storesObject: Bool
     public var source: String?
 
-    public init(function: String, returns: ReturnKind?, mustCheck: Bool, mayDrop: [String] = [], source: String?) {
+    public init(function: String, returns: ReturnKind?, mustCheck: Bool, mayDrop: [String] = [],
+                storesObject: Bool = false, source: String?) {
         self.function = function
         self.returns = returns
         self.mustCheck = mustCheck
         self.mayDrop = mayDrop
+        self.storesObject = storesObject
         self.source = source
     }
 }
