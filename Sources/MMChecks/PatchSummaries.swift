@@ -14,10 +14,35 @@ public struct PatchSummaries: Sendable {
     public var checkedSites: [String: [CheckedSite]] = [:]
     /// Why a function the patch defines can fail, per side.
     public var failureReasons: [Side: [String: String]] = [:]
+    /// The locks each function of the patch takes (itself or through its callees), per side.
+    public var helperLocks: [Side: [String: [ImpliedLock]]] = [:]
+    /// Lock orders the patch states in its description or in comments it adds.
+    public var statedOrders: [StatedOrder] = []
+    /// Every lock held while another is taken, in every function of the patch, per side (for ABBA
+    /// pairs across functions).
+    public var nestings: [Side: [LockNesting]] = [:]
+    /// Functions of the patch that may sleep, and why, per side.
+    public var helperSleeps: [Side: [String: String]] = [:]
 
     public init() {}
 
-    public init(models: [FunctionModel], facts: KernelFacts) {
+    public init(models: [FunctionModel], facts: KernelFacts, patch: Patch? = nil) {
+        if let patch { statedOrders = LockOrderFacts.statedOrders(in: patch, facts: facts) }
+        let resolver = LockEventResolver(facts: facts)
+        for side in [Side.before, Side.after] {
+            let ordered = models.filter { $0.side == side } + models.filter { $0.side != side }
+            let helpers = LockOrderFacts.helperLocks(models: ordered, facts: facts)
+            helperLocks[side] = helpers
+            helperSleeps[side] = LockOrderFacts.helperSleeps(models: ordered, facts: facts)
+            var found: [LockNesting] = []
+            for model in models where model.side == side {
+                // Only functions with a lock of their own can hold one while taking another.
+                guard model.body.allCalls.contains(where: { resolver.event(for: $0) != nil }) else { continue }
+                let analysis = LockStateAnalysis(model: model, endsAtClosingBrace: true, resolver: resolver)
+                found += LockOrderFacts.nestings(in: analysis, function: model.name, helpers: helpers, facts: facts)
+            }
+            nestings[side] = found
+        }
         checkedSites = ResultFlowPatch.checkedSites(in: models)
         let checked = checkedSites
         for side in [Side.before, Side.after] {
