@@ -19,6 +19,12 @@ public struct ImpliedLock: Sendable, Hashable {
     public var annotatedNested: Bool
     /// The key of the lock in the helper that takes it (to tell the same object from another).
     public var key: String?
+    /// Known from a call's documented effect (a user copy may fault and take mmap_lock), not from
+    /// a lock primitive: GUP runs under its caller's mmap_lock, so this is no nesting.
+    public var fromEffect = false
+    /// How many calls deep inside the patch's helpers it is taken: 0 for the call itself or the
+    /// helper's own lock call, 1 for a helper of the helper, and so on.
+    public var depth = 0
 
     public init(orderName: String?, className: String?, spoken: String, subject: String, verb: String,
                 annotatedNested: Bool, key: String?) {
@@ -69,8 +75,10 @@ public enum LockOrderFacts {
         guard let effect = facts.effect(forCallee: call.callee) else { return [] }
         return effect.takes.map { name in
             let what = effect.why.map { "\($0) and so " } ?? ""
-            return ImpliedLock(orderName: name, className: name, spoken: name, subject: "\(call.callee)()",
-                               verb: "\(what)takes \(name)", annotatedNested: false, key: nil)
+            var lock = ImpliedLock(orderName: name, className: name, spoken: name, subject: "\(call.callee)()",
+                                   verb: "\(what)takes \(name)", annotatedNested: false, key: nil)
+            lock.fromEffect = true
+            return lock
         }
     }
 
@@ -83,18 +91,25 @@ public enum LockOrderFacts {
         for model in models where direct[model.name] == nil && model.startsAtDefinition {
             var locks: [ImpliedLock] = []
             var called: [String] = []
+            var acquired = Set<String>()
+            var releasesCallers = false
             for call in model.body.allCalls {
                 if let event = resolver.event(for: call) {
                     switch event.action {
                     case .acquire:
+                        acquired.insert(event.key)
                         // A lock handed in by the caller (`spin_lock(&a->lock)` for a parameter `a`)
                         // keeps its spelling: the caller compares it with its own argument.
                         locks.append(ImpliedLock(orderName: orderName(of: event), className: event.className,
                                                  spoken: "'\(event.display)'", subject: "\(model.name)()",
                                                  verb: "takes '\(event.display)' (line \(event.call.line))",
                                                  annotatedNested: isNestingAnnotated(call.callee), key: event.key))
-                    case .release, .downgrade, .tryAcquire:
+                    case .tryAcquire:
                         // A try-lock never waits, so it cannot close a deadlock cycle.
+                        acquired.insert(event.key)
+                    case .release:
+                        if !acquired.contains(event.key) { releasesCallers = true }
+                    case .downgrade:
                         break
                     }
                     continue
@@ -106,6 +121,13 @@ public enum LockOrderFacts {
                     locks.append(inside)
                 }
                 if let name = call.functionName { called.append(name) }
+            }
+            // A helper that drops a lock its caller holds (hugetlb_wp() drops the PTL, collapse_huge_page()
+            // mmap_lock) takes its own locks after that drop, out of the caller's nesting: which of
+            // them it takes with the caller's lock still held cannot be told without following it.
+            if releasesCallers {
+                locks = []
+                called = []
             }
             direct[model.name] = locks
             callees[model.name] = called
@@ -126,6 +148,7 @@ public enum LockOrderFacts {
                         through.subject = "\(name)()"
                         through.verb = "calls \(lock.how)"
                         through.key = nil
+                        through.depth = lock.depth + 1
                         locks.append(through)
                         changed = true
                     }
@@ -282,13 +305,13 @@ extension LockOrderFacts {
         return nil
     }
 
-    /// Functions of the patch that may sleep, with the call that does, followed through the patch's
-    /// own calls. A function that releases a lock it never takes is left out: it may drop its
+    /// Functions of the patch that may sleep, with the call that does. Only a helper's own calls
+    /// count: deeper down, whether the sleeping call runs depends on arguments and state
+    /// (get_huge_zero_page() only allocates the first time). A function that releases a lock it never takes is left out: it may drop its
     /// caller's spinlock before it sleeps (cond_resched_lock style).
     public static func helperSleeps(models: [FunctionModel], facts: KernelFacts) -> [String: String] {
         let resolver = LockEventResolver(facts: facts)
         var result: [String: String] = [:]
-        var callees: [String: [String]] = [:]
         var decided = Set<String>()
         for model in models where model.startsAtDefinition && decided.insert(model.name).inserted {
             let calls = model.body.allCalls
@@ -303,22 +326,9 @@ extension LockOrderFacts {
                 }
             }
             if releasesCallers { continue }
-            callees[model.name] = calls.compactMap(\.functionName).filter { $0 != model.name }
             if let call = calls.first(where: { sleepReason(of: $0, facts: facts, helpers: [:]) != nil }),
                let reason = sleepReason(of: call, facts: facts, helpers: [:]) {
                 result[model.name] = "\(reason) (line \(call.line))"
-            }
-        }
-        var changed = true
-        var rounds = 0
-        while changed && rounds <= callees.count {
-            changed = false
-            rounds += 1
-            for (name, called) in callees.sorted(by: { $0.key < $1.key }) where result[name] == nil {
-                if let callee = called.first(where: { result[$0] != nil }) {
-                    result[name] = "it calls \(callee)()"
-                    changed = true
-                }
             }
         }
         return result

@@ -97,7 +97,7 @@ public struct PatchKnowledge: Sendable {
     public init(models: [FunctionModel] = [], patch: Patch? = nil, facts: KernelFacts? = nil) {
         self.models = models
         self.patch = patch
-        self.summaries = facts.map { PatchSummaries(models: models, facts: $0) } ?? PatchSummaries()
+        self.summaries = facts.map { PatchSummaries(models: models, facts: $0, patch: patch) } ?? PatchSummaries()
     }
 
     /// The models of one side.
@@ -115,10 +115,14 @@ public enum CheckRegistry {
         AllocSizeofCheck(),
         DoubleLockCheck(),
         LockLeakCheck(),
+        LockOrderCheck(),
         LoopNoProgressCheck(),
         MissingNullCheck(),
+        NestedLockCheck(),
         ResourceLeakCheck(),
+        SleepInAtomicCheck(),
         UnbalancedUnlockCheck(),
+        UncheckedLockResultCheck(),
         UncheckedReturnCheck(),
         UseAfterUnlockCheck(),
     ]
