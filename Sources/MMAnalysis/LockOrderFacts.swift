@@ -125,9 +125,22 @@ public enum LockOrderFacts {
             // A helper that drops a lock its caller holds (hugetlb_wp() drops the PTL, collapse_huge_page()
             // mmap_lock) takes its own locks after that drop, out of the caller's nesting: which of
             // them it takes with the caller's lock still held cannot be told without following it.
+            let annotations = LockAnnotation.of(model)
+            if annotations.contains(where: { $0.kind == .releases }) { releasesCallers = true }
             if releasesCallers {
                 locks = []
                 called = []
+            }
+            // `__acquires(lock)` with no lock call in sight: the helper takes it through a macro or
+            // a callee the patch does not show.
+            for annotation in annotations where annotation.kind == .acquires && !releasesCallers
+                && !locks.contains(where: { $0.key == annotation.lock }) {
+                let cls = facts.lockClass(forExpression: annotation.lock)
+                let global = annotation.lock.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? annotation.lock : nil
+                locks.append(ImpliedLock(orderName: cls?.name ?? global, className: cls?.name,
+                                         spoken: "'\(annotation.lock)'", subject: "\(model.name)()",
+                                         verb: "takes '\(annotation.lock)' (__acquires)", annotatedNested: false,
+                                         key: annotation.lock))
             }
             direct[model.name] = locks
             callees[model.name] = called
@@ -325,10 +338,58 @@ extension LockOrderFacts {
                 case .downgrade: break
                 }
             }
-            if releasesCallers { continue }
+            if releasesCallers || LockAnnotation.of(model).contains(where: { $0.kind == .releases }) { continue }
             if let call = calls.first(where: { sleepReason(of: $0, facts: facts, helpers: [:]) != nil }),
                let reason = sleepReason(of: call, facts: facts, helpers: [:]) {
                 result[model.name] = "\(reason) (line \(call.line))"
+            }
+        }
+        return result
+    }
+}
+
+/// A sparse lock annotation on a function definition: `__acquires(lock)`, `__releases(lock)`,
+/// `__must_hold(lock)`. The kernel defines them to nothing outside sparse, and so does the
+/// prelude: libclang never sees them, so they are read from the definition's own tokens.
+public struct LockAnnotation: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case acquires = "__acquires"
+        case releases = "__releases"
+        case mustHold = "__must_hold"
+    }
+
+    public var kind: Kind
+    /// The lock as the annotation names it, blanks and a leading `&` removed (`vmf->ptl`).
+    public var lock: String
+
+    /// The annotations between a function's name and its opening brace.
+    public static func of(_ model: FunctionModel) -> [LockAnnotation] {
+        guard model.startsAtDefinition else { return [] }
+        var header = ""
+        for line in model.sourceLines.keys.sorted() {
+            let text = model.sourceLines[line] ?? ""
+            if let brace = text.firstIndex(of: "{") {
+                header += text[..<brace]
+                break
+            }
+            header += text + " "
+        }
+        var result: [LockAnnotation] = []
+        for kind in [Kind.acquires, .releases, .mustHold] {
+            var rest = Substring(header)
+            while let range = rest.range(of: kind.rawValue + "(") {
+                rest = rest[range.upperBound...]
+                // The annotation's argument, up to its closing parenthesis.
+                var depth = 1
+                var argument = ""
+                for char in rest {
+                    if char == "(" { depth += 1 }
+                    if char == ")" { depth -= 1; if depth == 0 { break } }
+                    argument.append(char)
+                }
+                var lock = ConditionFacts.atom(argument)
+                if lock.hasPrefix("&") { lock.removeFirst() }
+                if !lock.isEmpty { result.append(LockAnnotation(kind: kind, lock: lock)) }
             }
         }
         return result

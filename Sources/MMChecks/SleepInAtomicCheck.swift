@@ -101,6 +101,20 @@ public struct SleepInAtomicCheck: FunctionCheck {
             	spin_unlock(lock);
             }
             """,
+            // A helper annotated as dropping its caller's lock (sparse's __releases) before it sleeps.
+            """
+            static void drop_and_wait(spinlock_t *ptl)
+            	__releases(ptl)
+            {
+            	finish_and_unlock(ptl);
+            	msleep(1);
+            }
+            void f(spinlock_t *ptl)
+            {
+            	spin_lock(ptl);
+            	drop_and_wait(ptl);
+            }
+            """,
             // A helper that drops its caller's lock around the sleep.
             """
             static void relax(spinlock_t *lock)
@@ -169,13 +183,17 @@ public struct SleepInAtomicCheck: FunctionCheck {
     }
 
     /// Locks the function asserts it holds: `lockdep_assert_held(&mm->page_table_lock)`,
-    /// `assert_spin_locked(ptl)`.
+    /// `assert_spin_locked(ptl)`, `__must_hold(&hugetlb_lock)`.
     private func assertedLocks(_ model: FunctionModel) -> Set<String> {
         var result = Set<String>()
         for call in model.body.allCalls where call.callee.hasPrefix("lockdep_assert_held") || call.callee == "assert_spin_locked" {
             guard let argument = call.arguments.first else { continue }
             let text = ConditionFacts.atom(argument)
             result.insert(text.hasPrefix("&") ? String(text.dropFirst()) : "*" + text)
+        }
+        // `__must_hold(&resv->lock)` says the same on the definition.
+        for annotation in LockAnnotation.of(model) where annotation.kind == .mustHold {
+            result.insert(annotation.lock)
         }
         return result
     }
