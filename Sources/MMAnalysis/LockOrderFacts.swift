@@ -177,8 +177,12 @@ public enum LockOrderFacts {
         var texts = [patch.description]
         for file in patch.files {
             for hunk in file.hunks {
-                let added = hunk.lines.filter { $0.kind == .added }.map(\.text)
-                texts.append(added.joined(separator: "\n"))
+                // Comments only: code is full of `->`.
+                let added = hunk.lines.filter { line in
+                    line.kind == .added && (hasBytes(line.text, "/*") || hasBytes(line.text, "//")
+                                            || line.text.utf8.first(where: { $0 != 32 && $0 != 9 }) == UInt8(ascii: "*"))
+                }
+                if !added.isEmpty { texts.append(added.map(\.text).joined(separator: "\n")) }
             }
         }
         return texts.flatMap { statedOrders(in: $0, facts: facts) }
@@ -189,8 +193,18 @@ public enum LockOrderFacts {
     /// member names, or a name that says lock, sem or mutex.
     public static func statedOrders(in text: String, facts: KernelFacts) -> [StatedOrder] {
         var result: [StatedOrder] = []
-        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "." || $0 == ";" }) {
-            let line = String(rawLine)
+        // Sentences, split on bytes: a description can be a whole mail.
+        let bytes = Array(text.utf8)
+        var sentences: [String] = []
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == 10 || byte == 46 || byte == 59 {
+            if index > start { sentences.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
+            start = index + 1
+        }
+        if start < bytes.count { sentences.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        for line in sentences {
+            // Most lines state no order: skip them before splitting them into words.
+            guard ["->", "nest", "inside", "within", "before", "after"].contains(where: { hasBytes(line, $0) }) else { continue }
             let words = tokens(line)
             var index = 0
             while index + 2 < words.count {
@@ -214,6 +228,19 @@ public enum LockOrderFacts {
             }
         }
         return result
+    }
+
+    /// Whether `text` contains `needle`, compared as bytes (Foundation's contains bridges each call).
+    static func hasBytes(_ text: String, _ needle: String) -> Bool {
+        let haystack = Array(text.utf8)
+        let pattern = Array(needle.utf8)
+        guard !pattern.isEmpty, haystack.count >= pattern.count else { return false }
+        var index = 0
+        while index + pattern.count <= haystack.count {
+            if haystack[index] == pattern[0] && Array(haystack[index..<(index + pattern.count)]) == pattern { return true }
+            index += 1
+        }
+        return false
     }
 
     /// Words of a line with " -> " kept as its own token and filler words dropped
@@ -296,6 +323,46 @@ extension LockOrderFacts {
         return result
     }
 
+    /// The functions that can be half of an ABBA pair: one that takes a named lock of its own (X)
+    /// and, somewhere, another (Y), while some function of the patch takes Y of its own and X
+    /// somewhere. Only these need a lock walk for the patch-wide nestings; the rest cannot pair.
+    public static func abbaCandidates(models: [FunctionModel], helpers: [String: [ImpliedLock]],
+                                      facts: KernelFacts) -> Set<Int> {
+        let resolver = LockEventResolver(facts: facts)
+        var pairs: [Set<String>] = []
+        var all = Set<String>()
+        for model in models {
+            var own = Set<String>()
+            var touched = Set<String>()
+            for call in model.body.allCalls {
+                if let event = resolver.event(for: call) {
+                    if let name = orderName(of: event) {
+                        own.insert(name)
+                        touched.insert(name)
+                    }
+                    continue
+                }
+                for lock in effectLocks(of: call, facts: facts) { if let name = lock.orderName { touched.insert(name) } }
+                if let name = call.functionName, name != model.name {
+                    for lock in helpers[name] ?? [] { if let name = lock.orderName { touched.insert(name) } }
+                }
+            }
+            var mine = Set<String>()
+            for x in own { for y in touched where y != x { mine.insert(x + "\u{1}" + y) } }
+            pairs.append(mine)
+            all.formUnion(mine)
+        }
+        var result = Set<Int>()
+        for (index, mine) in pairs.enumerated() {
+            let reversed = mine.contains { pair in
+                let parts = pair.split(separator: "\u{1}")
+                return parts.count == 2 && all.contains(parts[1] + "\u{1}" + parts[0])
+            }
+            if reversed { result.insert(index) }
+        }
+        return result
+    }
+
     public static func isHeld(_ status: LockStatus) -> Bool {
         status == .held || status == .presumedHeld || status == .releasedFromEntryRetaken
     }
@@ -362,18 +429,31 @@ public struct LockAnnotation: Sendable, Hashable {
     /// The lock as the annotation names it, blanks and a leading `&` removed (`vmf->ptl`).
     public var lock: String
 
+    /// `__acquires`, `__releases` and `__must_hold` all start with `__` followed by a, r or m.
+    private static func hasAnnotationPrefix(_ header: String) -> Bool {
+        let bytes = Array(header.utf8)
+        guard bytes.count > 3 else { return false }
+        for index in 0..<(bytes.count - 2) where bytes[index] == 95 && bytes[index + 1] == 95 {
+            let next = bytes[index + 2]
+            if next == UInt8(ascii: "a") || next == UInt8(ascii: "r") || next == UInt8(ascii: "m") { return true }
+        }
+        return false
+    }
+
     /// The annotations between a function's name and its opening brace.
     public static func of(_ model: FunctionModel) -> [LockAnnotation] {
-        guard model.startsAtDefinition else { return [] }
+        guard model.startsAtDefinition, let first = model.sourceLines.keys.min() else { return [] }
         var header = ""
-        for line in model.sourceLines.keys.sorted() {
-            let text = model.sourceLines[line] ?? ""
+        // The definition's header is its first lines, up to the brace (a few lines at most).
+        for line in first..<(first + 12) {
+            guard let text = model.sourceLines[line] else { continue }
             if let brace = text.firstIndex(of: "{") {
                 header += text[..<brace]
                 break
             }
             header += text + " "
         }
+        guard hasAnnotationPrefix(header) else { return [] }
         var result: [LockAnnotation] = []
         for kind in [Kind.acquires, .releases, .mustHold] {
             var rest = Substring(header)

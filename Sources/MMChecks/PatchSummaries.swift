@@ -35,9 +35,11 @@ public struct PatchSummaries: Sendable {
             helperLocks[side] = helpers
             helperSleeps[side] = LockOrderFacts.helperSleeps(models: ordered, facts: facts)
             var found: [LockNesting] = []
-            for model in models where model.side == side {
-                // Only functions with a lock of their own can hold one while taking another.
-                guard model.body.allCalls.contains(where: { resolver.event(for: $0) != nil }) else { continue }
+            let sideModels = models.filter { $0.side == side }
+            // A lock walk only for functions that can be half of an ABBA pair: it is the
+            // costliest part of a review after parsing.
+            let candidates = LockOrderFacts.abbaCandidates(models: sideModels, helpers: helpers, facts: facts)
+            for (index, model) in sideModels.enumerated() where candidates.contains(index) {
                 let analysis = LockStateAnalysis(model: model, endsAtClosingBrace: true, resolver: resolver)
                 found += LockOrderFacts.nestings(in: analysis, function: model.name, helpers: helpers, facts: facts)
             }

@@ -146,6 +146,8 @@ public struct SleepInAtomicCheck: FunctionCheck {
             if let event = analysis.events[index], case .tryAcquire = event.action,
                context.facts.primitive(named: call.callee)?.sleeps != true { continue }
             guard let atomic = atomicLock(at: index, in: analysis, asserted: asserted) else { continue }
+            // A helper of the patch handed the lock itself may drop it before it sleeps.
+            if isHelperSleep(call, context: context, helpers: helpers), hands(atomic.event, to: call) { continue }
             let held = atomic.event
             let context2 = held.kind == .rcu ? "inside an RCU read-side section"
                 : held.kind == .preempt ? "with preemption disabled"
@@ -161,6 +163,19 @@ public struct SleepInAtomicCheck: FunctionCheck {
                 matchKey: "\(held.key)|\(call.callee)|\(context.code(at: call.line))"))
         }
         return findings
+    }
+
+    private func isHelperSleep(_ call: Call, context: FunctionContext, helpers: [String: String]) -> Bool {
+        guard let name = call.functionName, helpers[name] != nil else { return false }
+        return context.facts.primitive(named: name) == nil
+            && !context.facts.callSleeps(callee: call.callee, arguments: call.arguments)
+    }
+
+    /// `relax(ptl)` for the lock `*ptl`, `relax(&mm->page_table_lock)` for `mm->page_table_lock`.
+    private func hands(_ lock: LockEvent, to call: Call) -> Bool {
+        let display = ConditionFacts.atom(lock.display)
+        let asArgument = display.hasPrefix("*") ? String(display.dropFirst()) : "&" + display
+        return call.arguments.contains { ConditionFacts.atom($0) == asArgument }
     }
 
     /// An atomic-context lock held on some path into the node. A lock presumed held (taken in code

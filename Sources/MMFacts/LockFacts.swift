@@ -94,26 +94,25 @@ public struct CallEffect: Sendable, Hashable {
         self.takes = takes
         self.why = why
         self.source = source
+        parts = isPattern ? name.split(separator: "*", omittingEmptySubsequences: false).map(String.init) : [name]
     }
+
+    /// The pattern split at its `*`s, computed once: matching runs for every call of a patch.
+    private var parts: [String] = []
 
     /// Whether a callee text matches a pattern with `*` wildcards.
     public func matches(_ callee: String) -> Bool {
         guard isPattern else { return callee == name }
-        let parts = name.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
-        var rest = Substring(callee)
-        for (index, part) in parts.enumerated() {
-            if index == 0 {
-                guard rest.hasPrefix(part) else { return false }
-                rest = rest.dropFirst(part.count)
-            } else if index == parts.count - 1 {
-                return part.isEmpty || (rest.count >= part.count && rest.hasSuffix(part))
-            } else if let range = rest.range(of: part) {
-                rest = rest[range.upperBound...]
-            } else {
-                return false
-            }
+        guard let first = parts.first, let last = parts.last, callee.utf8.count >= first.utf8.count + (parts.count > 1 ? last.utf8.count : 0),
+              callee.hasPrefix(first) else { return false }
+        if parts.count == 1 { return callee.utf8.count == first.utf8.count }
+        guard callee.hasSuffix(last) else { return false }
+        var rest = Substring(callee).dropFirst(first.count).dropLast(last.count)
+        for part in parts.dropFirst().dropLast() where !part.isEmpty {
+            guard let range = rest.range(of: part) else { return false }
+            rest = rest[range.upperBound...]
         }
-        return rest.isEmpty
+        return true
     }
 }
 
