@@ -106,7 +106,7 @@ public struct PatchKnowledge: Sendable {
     public init(models: [FunctionModel] = [], patch: Patch? = nil, facts: KernelFacts? = nil) {
         self.models = models
         self.patch = patch
-        self.summaries = facts.map { PatchSummaries(models: models, facts: $0) } ?? PatchSummaries()
+        self.summaries = facts.map { PatchSummaries(models: models, facts: $0, patch: patch) } ?? PatchSummaries()
     }
 
     /// The models of one side.
@@ -124,10 +124,14 @@ public enum CheckRegistry {
         AllocSizeofCheck(),
         DoubleLockCheck(),
         LockLeakCheck(),
+        LockOrderCheck(),
         LoopNoProgressCheck(),
         MissingNullCheck(),
+        NestedLockCheck(),
         ResourceLeakCheck(),
+        SleepInAtomicCheck(),
         UnbalancedUnlockCheck(),
+        UncheckedLockResultCheck(),
         UncheckedReturnCheck(),
         UseAfterUnlockCheck(),
     ]

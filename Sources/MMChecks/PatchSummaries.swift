@@ -16,10 +16,37 @@ public struct PatchSummaries: Sendable {
     public var droppedCounts: [String: Int] = [:]
     /// Why a function the patch defines can fail, per side.
     public var failureReasons: [Side: [String: String]] = [:]
+    /// The locks each function of the patch takes (itself or through its callees), per side.
+    public var helperLocks: [Side: [String: [ImpliedLock]]] = [:]
+    /// Lock orders the patch states in its description or in comments it adds.
+    public var statedOrders: [StatedOrder] = []
+    /// Every lock held while another is taken, in every function of the patch, per side (for ABBA
+    /// pairs across functions).
+    public var nestings: [Side: [LockNesting]] = [:]
+    /// Functions of the patch that may sleep, and why, per side.
+    public var helperSleeps: [Side: [String: String]] = [:]
 
     public init() {}
 
-    public init(models: [FunctionModel], facts: KernelFacts) {
+    public init(models: [FunctionModel], facts: KernelFacts, patch: Patch? = nil) {
+        if let patch { statedOrders = LockOrderFacts.statedOrders(in: patch, facts: facts) }
+        let resolver = LockEventResolver(facts: facts)
+        for side in [Side.before, Side.after] {
+            let ordered = models.filter { $0.side == side } + models.filter { $0.side != side }
+            let helpers = LockOrderFacts.helperLocks(models: ordered, facts: facts)
+            helperLocks[side] = helpers
+            helperSleeps[side] = LockOrderFacts.helperSleeps(models: ordered, facts: facts)
+            var found: [LockNesting] = []
+            let sideModels = models.filter { $0.side == side }
+            // A lock walk only for functions that can be half of an ABBA pair: it is the
+            // costliest part of a review after parsing.
+            let candidates = LockOrderFacts.abbaCandidates(models: sideModels, helpers: helpers, facts: facts)
+            for (index, model) in sideModels.enumerated() where candidates.contains(index) {
+                let analysis = LockStateAnalysis(model: model, endsAtClosingBrace: true, resolver: resolver)
+                found += LockOrderFacts.nestings(in: analysis, function: model.name, helpers: helpers, facts: facts)
+            }
+            nestings[side] = found
+        }
         checkedSites = ResultFlowPatch.checkedSites(in: models)
         droppedCounts = ResultFlowPatch.droppedCounts(in: models)
         let checked = checkedSites

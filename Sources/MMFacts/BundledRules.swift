@@ -43,6 +43,23 @@ allocators:
   - {function: alloc_bootmem, size: [arg0], source: include/linux/bootmem.h (before 4.20)}
   - {function: memblock_alloc, size: [arg0], source: include/linux/memblock.h}
 """#),
+        ("checkpoint-io.yaml", #"""
+# The image I/O functions of the checkpoint/restart code under review on the containers and linux-mm
+# lists (Oren Laadan's checkpoint/*.c, OpenVZ's cpt_* port). They write to or read from the image
+# file through vfs_write/vfs_read, so each one may take that file's inode lock.
+# Same format as effects.yaml. A project adds its own I/O functions with a file like this one in a
+# `--rules` directory.
+effects:
+  - {pattern: "ckpt_write_*", sleeps: true, takes: [i_rwsem], why: writes the checkpoint image, source: checkpoint/checkpoint.c (ckpt_kwrite -> vfs_write)}
+  - {pattern: "_ckpt_write_*", sleeps: true, takes: [i_rwsem], why: writes the checkpoint image, source: checkpoint/checkpoint.c (ckpt_kwrite -> vfs_write)}
+  - {pattern: "ckpt_read_*", sleeps: true, takes: [i_rwsem], why: reads the checkpoint image, source: checkpoint/restart.c (ckpt_kread -> vfs_read)}
+  - {pattern: "_ckpt_read_*", sleeps: true, takes: [i_rwsem], why: reads the checkpoint image, source: checkpoint/restart.c (ckpt_kread -> vfs_read)}
+  - {function: ckpt_kwrite, sleeps: true, takes: [i_rwsem], why: writes the checkpoint image, source: checkpoint/checkpoint.c}
+  - {function: ckpt_kread, sleeps: true, takes: [i_rwsem], why: reads the checkpoint image, source: checkpoint/restart.c}
+  - {function: checkpoint_obj, sleeps: true, takes: [i_rwsem], why: writes the checkpoint image, source: checkpoint/objhash.c (writes the object's record)}
+  - {pattern: "ctx->write", sleeps: true, takes: [i_rwsem], why: writes the checkpoint image, source: "OpenVZ cpt_context.write (cpt_write -> vfs_write)"}
+  - {pattern: "ctx->read", sleeps: true, takes: [i_rwsem], why: reads the checkpoint image, source: "OpenVZ cpt_context.read (vfs_read)"}
+"""#),
         ("classes.yaml", #"""
 # Lock classes and the member names they have had across kernel versions
 # (see Documentation/mm/process_addrs.rst and the mm/rmap.c and mm/filemap.c header comments).
@@ -53,6 +70,7 @@ allocators:
 #                 `x->mmap_sem` is the same lock as `x->mmap_lock`.
 #   base_contains optional: the member name alone is too common (`lock`), so the expression before
 #                 it must contain this text (`anon_vma->lock`, `root_anon_vma->lock`).
+#   variables     optional: global lock variables of this class (`swap_lock`, `mmlist_lock`).
 #   description   what it protects, for messages and `rules explain`.
 classes:
   - name: i_rwsem
@@ -80,6 +98,14 @@ classes:
   - name: ptl
     members: [page_table_lock, ptl]
     description: page tables (mm->page_table_lock or a split PTE/PMD lock)
+  - name: swap_lock
+    members: []
+    variables: [swap_lock]
+    description: the swap_info array and swap device state (mm/swapfile.c)
+  - name: mmlist_lock
+    members: []
+    variables: [mmlist_lock]
+    description: the list of mms with swap entries (mm/swapfile.c)
   - name: i_pages
     members: [i_pages, tree_lock, xa_lock]
     description: the page cache xarray of a mapping
@@ -101,6 +127,110 @@ classes:
   - name: irq
     members: []
     description: local interrupts disabled
+"""#),
+        ("effects.yaml", #"""
+# What ordinary kernel calls do that matters to locking: they may sleep, they may fault (and so take
+# mm->mmap_lock for read in the fault handler), or they do file I/O (and so may take the inode lock).
+#
+# Each effect:
+#   function   the C name, or
+#   pattern    a name pattern where `*` matches any text: `ckpt_write_*`, `*->write` (a call through
+#              a pointer is matched by its callee text, `ctx->write`, `file->f_op->write`).
+#   sleeps     true when the call may sleep (never from atomic context).
+#   gfp        argN: the call sleeps or not depending on its gfp argument (see `gfp` below);
+#              an argument the rules do not know (a variable) says nothing.
+#   takes      lock classes the call may take inside (classes.yaml): file I/O takes i_rwsem, a user
+#              copy may fault and take mmap_lock.
+#   why        a few words for messages: "writes to a file", "may fault".
+#   source     where this comes from.
+#
+# gfp: the allocation flags, by the text of the argument. `sleeping` flags allow direct reclaim;
+# `atomic` flags never sleep. A flag from both lists (GFP_KERNEL | GFP_ATOMIC cannot happen) is
+# decided by `atomic`.
+gfp:
+  sleeping: [GFP_KERNEL, GFP_KERNEL_ACCOUNT, GFP_USER, GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE, GFP_NOFS, GFP_NOIO, GFP_TRANSHUGE, GFP_TRANSHUGE_LIGHT, __GFP_DIRECT_RECLAIM, __GFP_RECLAIM]
+  atomic: [GFP_ATOMIC, GFP_NOWAIT, GFP_DMA_ATOMIC, __GFP_ATOMIC, __GFP_HIGH]
+  source: include/linux/gfp_types.h (GFP_ATOMIC and GFP_NOWAIT lack __GFP_DIRECT_RECLAIM)
+effects:
+  # --- allocations: sleep when the gfp flags allow direct reclaim (include/linux/slab.h, gfp.h) ---
+  - {function: kmalloc, gfp: arg1, source: include/linux/slab.h}
+  - {function: kzalloc, gfp: arg1, source: include/linux/slab.h}
+  - {function: kmalloc_node, gfp: arg1, source: include/linux/slab.h}
+  - {function: kzalloc_node, gfp: arg1, source: include/linux/slab.h}
+  - {function: kcalloc, gfp: arg2, source: include/linux/slab.h}
+  - {function: kmalloc_array, gfp: arg2, source: include/linux/slab.h}
+  - {function: krealloc, gfp: arg2, source: include/linux/slab.h}
+  - {function: kmem_cache_alloc, gfp: arg1, source: include/linux/slab.h}
+  - {function: kmem_cache_zalloc, gfp: arg1, source: include/linux/slab.h}
+  - {function: kmem_cache_alloc_node, gfp: arg1, source: include/linux/slab.h}
+  - {function: kstrdup, gfp: arg1, source: mm/util.c}
+  - {function: kmemdup, gfp: arg2, source: mm/util.c}
+  - {function: alloc_pages, gfp: arg0, source: include/linux/gfp.h}
+  - {function: alloc_page, gfp: arg0, source: include/linux/gfp.h}
+  - {function: __get_free_pages, gfp: arg0, source: include/linux/gfp.h}
+  - {function: __get_free_page, gfp: arg0, source: include/linux/gfp.h}
+  - {function: get_zeroed_page, gfp: arg0, source: include/linux/gfp.h}
+  - {function: folio_alloc, gfp: arg0, source: include/linux/gfp.h}
+  - {function: alloc_pages_vma, gfp: arg0, source: include/linux/gfp.h}
+  - {function: vma_alloc_folio, gfp: arg0, source: include/linux/gfp.h}
+  - {function: radix_tree_preload, gfp: arg0, source: lib/radix-tree.c}
+  # vmalloc always allocates with GFP_KERNEL.
+  - {function: vmalloc, sleeps: true, source: mm/vmalloc.c}
+  - {function: vzalloc, sleeps: true, source: mm/vmalloc.c}
+  - {function: vfree, sleeps: true, source: "mm/vmalloc.c (might_sleep unless in interrupt)"}
+  # --- explicit sleeping (include/linux/delay.h, sched.h, wait.h, kernel.h) ---
+  - {function: msleep, sleeps: true, source: include/linux/delay.h}
+  - {function: msleep_interruptible, sleeps: true, source: include/linux/delay.h}
+  - {function: usleep_range, sleeps: true, source: include/linux/delay.h}
+  - {function: ssleep, sleeps: true, source: include/linux/delay.h}
+  - {function: schedule, sleeps: true, source: include/linux/sched.h}
+  - {function: schedule_timeout, sleeps: true, source: include/linux/sched.h}
+  - {function: schedule_timeout_interruptible, sleeps: true, source: include/linux/sched.h}
+  - {function: schedule_timeout_killable, sleeps: true, source: include/linux/sched.h}
+  - {function: schedule_timeout_uninterruptible, sleeps: true, source: include/linux/sched.h}
+  - {function: io_schedule, sleeps: true, source: include/linux/sched.h}
+  - {function: cond_resched, sleeps: true, source: include/linux/sched.h}
+  - {function: might_sleep, sleeps: true, source: include/linux/kernel.h}
+  - {pattern: "wait_event*", sleeps: true, source: include/linux/wait.h}
+  - {pattern: "wait_for_completion*", sleeps: true, source: include/linux/completion.h}
+  - {function: wait_on_page_locked, sleeps: true, source: include/linux/pagemap.h}
+  - {function: wait_on_page_writeback, sleeps: true, source: include/linux/pagemap.h}
+  - {function: folio_wait_writeback, sleeps: true, source: include/linux/pagemap.h}
+  - {function: folio_wait_locked, sleeps: true, source: include/linux/pagemap.h}
+  - {function: synchronize_rcu, sleeps: true, source: include/linux/rcupdate.h}
+  - {function: flush_work, sleeps: true, source: include/linux/workqueue.h}
+  # --- user memory: may fault, and the fault handler takes mmap_lock for read ---
+  - {function: copy_to_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: copy_from_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: __copy_to_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: __copy_from_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: clear_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: strncpy_from_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: get_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: put_user, sleeps: true, takes: [mmap_lock], why: may fault, source: include/linux/uaccess.h}
+  - {function: fault_in_readable, sleeps: true, takes: [mmap_lock], why: may fault, source: mm/gup.c}
+  - {function: fault_in_writeable, sleeps: true, takes: [mmap_lock], why: may fault, source: mm/gup.c}
+  # get_user_pages() and friends need (or take) mmap_lock for read and fault pages in.
+  - {function: get_user_pages, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  - {function: get_user_pages_remote, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  - {function: get_user_pages_fast, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  - {function: get_user_pages_unlocked, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  - {function: pin_user_pages, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  - {function: pin_user_pages_fast, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  - {function: pin_user_pages_remote, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  - {function: pin_user_pages_unlocked, sleeps: true, takes: [mmap_lock], why: faults pages in, source: mm/gup.c}
+  # --- file I/O: a write takes the inode lock (generic_file_write_iter), so do some reads ---
+  - {function: vfs_write, sleeps: true, takes: [i_rwsem], why: writes to a file, source: fs/read_write.c}
+  - {function: kernel_write, sleeps: true, takes: [i_rwsem], why: writes to a file, source: fs/read_write.c}
+  - {function: __kernel_write, sleeps: true, takes: [i_rwsem], why: writes to a file, source: fs/read_write.c}
+  - {function: vfs_read, sleeps: true, takes: [i_rwsem], why: reads a file, source: fs/read_write.c}
+  - {function: kernel_read, sleeps: true, takes: [i_rwsem], why: reads a file, source: fs/read_write.c}
+  - {function: vfs_writev, sleeps: true, takes: [i_rwsem], why: writes to a file, source: fs/read_write.c}
+  - {function: vfs_iter_write, sleeps: true, takes: [i_rwsem], why: writes to a file, source: fs/read_write.c}
+  - {function: vfs_fsync, sleeps: true, takes: [i_rwsem], why: syncs a file, source: fs/sync.c}
+  - {pattern: "*f_op->write", sleeps: true, takes: [i_rwsem], why: writes to a file, source: include/linux/fs.h (file_operations.write)}
+  - {pattern: "*f_op->write_iter", sleeps: true, takes: [i_rwsem], why: writes to a file, source: include/linux/fs.h (file_operations.write_iter)}
+  - {pattern: "*f_op->read", sleeps: true, takes: [i_rwsem], why: reads a file, source: include/linux/fs.h (file_operations.read)}
 """#),
         ("locks.yaml", #"""
 # Lock primitives of the Linux kernel, as mmreview reads them.
@@ -281,6 +411,35 @@ primitives:
   - {function: local_irq_enable, action: release, lock: none, class: irq, kind: irq, source: include/linux/irqflags.h}
   - {function: local_irq_save, action: acquire, lock: none, class: irq, kind: irq, mode: exclusive, sleeps: false, nestable: true, source: include/linux/irqflags.h}
   - {function: local_irq_restore, action: release, lock: none, class: irq, kind: irq, source: include/linux/irqflags.h}
+"""#),
+        ("order.yaml", #"""
+# The documented order between lock classes (see classes.yaml for the names and their old spellings).
+#
+# Each chain lists classes outermost first: a class may be taken while holding any class listed
+# before it in the chain, never the reverse. Taking an earlier class while holding a later one is a
+# lock-order inversion (reported by the lock-order check, which names `source`).
+#
+#   chain    the classes, outer to inner; the order is transitive along the chain.
+#   source   the file and comment that documents it.
+#   note     optional: what the chain says in the kernel's words.
+order:
+  - chain: [i_rwsem, mmap_lock, invalidate_lock, page_lock, i_mmap_rwsem, anon_vma_lock, ptl, swap_lock, mmlist_lock]
+    source: "mm/rmap.c header comment (Lock ordering in mm), as quoted in Documentation/mm/process_addrs.rst"
+    note: "inode->i_rwsem, mm->mmap_lock, mapping->invalidate_lock, folio_lock, mapping->i_mmap_rwsem, anon_vma->rwsem, mm->page_table_lock or pte_lock, swap_lock, mmlist_lock"
+  - chain: [ptl, i_pages, lru_lock]
+    source: "mm/rmap.c header comment (Lock ordering in mm): pte_lock -> i_pages lock -> lruvec->lru_lock"
+  - chain: [i_rwsem, mmap_lock]
+    source: "mm/filemap.c header comment: ->i_rwsem (generic_perform_write) -> ->mmap_lock (fault_in_readable->do_page_fault)"
+  - chain: [mmap_lock, i_mmap_rwsem, ptl, i_pages]
+    source: "mm/filemap.c header comment: ->mmap_lock -> ->i_mmap_rwsem -> ->page_table_lock or pte_lock -> ->i_pages lock"
+  - chain: [i_rwsem, invalidate_lock, i_mmap_rwsem]
+    source: "mm/filemap.c header comment: ->i_rwsem -> ->invalidate_lock (truncate path) -> ->i_mmap_rwsem (unmap_mapping_range)"
+  - chain: [mmap_lock, invalidate_lock, page_lock]
+    source: "mm/filemap.c header comment: ->mmap_lock -> ->invalidate_lock (filemap_fault) -> ->lock_page"
+  - chain: [i_mmap_rwsem, anon_vma_lock, ptl]
+    source: "mm/filemap.c header comment: ->i_mmap_rwsem -> ->anon_vma.lock (vma_merge) -> ->page_table_lock or pte_lock"
+  - chain: [mmap_lock, vma_lock]
+    source: "Documentation/mm/process_addrs.rst: a VMA lock is taken under the mmap lock, never the reverse"
 """#),
         ("pairs.yaml", #"""
 # Reference and memory pairs: the call that takes a reference or allocates, the calls that drop or

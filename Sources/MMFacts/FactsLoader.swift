@@ -49,6 +49,13 @@ public struct FactsLoader: Sendable {
         var calls: [String: CallFact] = [:]
         var pairs: [ResourcePair] = []
         var allocators: [String: AllocatorFact] = [:]
+        var order: [OrderChain] = []
+        var effects: [String: CallEffect] = [:]
+        var effectPatterns: [CallEffect] = []
+        var gfp = GfpFlags()
+        // Where each order chain and effect came from, to name it when it refers to an unknown class.
+        var orderFiles: [String] = []
+        var effectFiles: [String: String] = [:]
         for file in files {
             let root: Any?
             do {
@@ -63,9 +70,36 @@ public struct FactsLoader: Sendable {
                 throw FactsError(file: file.name, entry: "", field: "",
                                  message: "expected a mapping with 'primitives' and/or 'classes'")
             }
-            for key in map.keys.sorted() where !["primitives", "classes", "calls", "pairs", "allocators"].contains(key) {
+            let topLevel = ["primitives", "classes", "calls", "pairs", "allocators", "order", "effects", "gfp"]
+            for key in map.keys.sorted() where !topLevel.contains(key) {
                 throw FactsError(file: file.name, entry: "", field: key,
-                                 message: "unknown top-level key '\(key)'; expected primitives, classes, calls, pairs or allocators")
+                                 message: "unknown top-level key '\(key)'; expected " + topLevel.joined(separator: ", "))
+            }
+            if let list = map["order"] {
+                for chain in try parseOrder(list, file: file.name) {
+                    order.append(chain)
+                    orderFiles.append(file.name)
+                }
+            }
+            if let list = map["effects"] {
+                for effect in try parseEffects(list, file: file.name) {
+                    effectFiles[effect.name] = file.name
+                    if effect.isPattern {
+                        effectPatterns.removeAll { $0.name == effect.name }
+                        effectPatterns.append(effect)
+                    } else {
+                        effects[effect.name] = effect
+                    }
+                }
+            }
+            if let value = map["gfp"] {
+                guard let gfpMap = value as? [String: Any] else {
+                    throw FactsError(file: file.name, entry: "gfp", field: "gfp", message: "expected a mapping")
+                }
+                let reader = FieldReader(map: gfpMap, file: file.name, entry: "gfp")
+                try reader.rejectUnknown(["sleeping", "atomic", "source"])
+                gfp.sleeping.formUnion(try reader.stringList("sleeping"))
+                gfp.atomic.formUnion(try reader.stringList("atomic"))
             }
             if let list = map["calls"] {
                 for fact in try parseCalls(list, file: file.name) { calls[fact.function] = fact }
@@ -104,8 +138,23 @@ public struct FactsLoader: Sendable {
                                     + classes.map(\.name).joined(separator: ", "))
             }
         }
+        let classNames = classes.map(\.name)
+        func unknownClass(_ name: String, file: String, entry: String, field: String) -> FactsError {
+            FactsError(file: file, entry: entry, field: field,
+                       message: "unknown class '\(name)'; classes are: " + classNames.joined(separator: ", "))
+        }
+        for (index, chain) in order.enumerated() {
+            for name in chain.classes where !classNames.contains(name) {
+                throw unknownClass(name, file: orderFiles[index], entry: "order chain #\(index + 1)", field: "chain")
+            }
+        }
+        for effect in Array(effects.values) + effectPatterns {
+            for name in effect.takes where !classNames.contains(name) {
+                throw unknownClass(name, file: effectFiles[effect.name] ?? "rules", entry: "effect '\(effect.name)'", field: "takes")
+            }
+        }
         return KernelFacts(primitives: primitives, classes: classes, calls: calls, pairs: pairs,
-                           allocators: allocators)
+                           allocators: allocators, order: order, effects: effects, effectPatterns: effectPatterns, gfp: gfp)
     }
 
     private func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
@@ -162,6 +211,61 @@ public struct FactsLoader: Sendable {
                 heldWhen: heldWhen,
                 nestable: try reader.optionalBool("nestable") ?? false,
                 source: try reader.optionalString("source")))
+        }
+        return result
+    }
+
+    private func parseOrder(_ value: Any, file: String) throws(FactsError) -> [OrderChain] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "order", field: "order", message: "expected a list")
+        }
+        var result: [OrderChain] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: "order chain #\(index + 1)", field: "", message: "expected a mapping")
+            }
+            let reader = FieldReader(map: map, file: file, entry: "order chain #\(index + 1)")
+            try reader.rejectUnknown(["chain", "source", "note"])
+            let classes = try reader.stringList("chain")
+            if classes.count < 2 { throw reader.error("chain", "expected at least two classes, outermost first") }
+            if Set(classes).count != classes.count { throw reader.error("chain", "a class appears twice") }
+            result.append(OrderChain(classes: classes, source: try reader.string("source")))
+        }
+        return result
+    }
+
+    private func parseEffects(_ value: Any, file: String) throws(FactsError) -> [CallEffect] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "effects", field: "effects", message: "expected a list")
+        }
+        var result: [CallEffect] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: "effect #\(index + 1)", field: "", message: "expected a mapping")
+            }
+            let first = FieldReader(map: map, file: file, entry: "effect #\(index + 1)")
+            let function = try first.optionalString("function")
+            let pattern = try first.optionalString("pattern")
+            guard let name = function ?? pattern, (function == nil) != (pattern == nil) else {
+                throw first.error("function", "give exactly one of 'function' (a name) or 'pattern' (a name with * wildcards)")
+            }
+            let reader = FieldReader(map: map, file: file, entry: "effect '\(name)'")
+            try reader.rejectUnknown(["function", "pattern", "sleeps", "gfp", "takes", "why", "source"])
+            var gfpArgument: Int?
+            if let text = try reader.optionalString("gfp") {
+                guard text.hasPrefix("arg"), let n = Int(text.dropFirst(3)), n >= 0 else {
+                    throw reader.error("gfp", "'\(text)' is not accepted; expected argN")
+                }
+                gfpArgument = n
+            }
+            let sleeps = try reader.optionalBool("sleeps") ?? false
+            let takes = try reader.stringList("takes")
+            if !sleeps, gfpArgument == nil, takes.isEmpty {
+                throw reader.error("sleeps", "the entry says nothing: give sleeps, gfp or takes")
+            }
+            result.append(CallEffect(name: name, isPattern: pattern != nil, sleeps: sleeps, gfpArgument: gfpArgument,
+                                     takes: takes, why: try reader.optionalString("why"),
+                                     source: try reader.optionalString("source")))
         }
         return result
     }
@@ -263,10 +367,11 @@ public struct FactsLoader: Sendable {
             }
             let name = try FieldReader(map: map, file: file, entry: "class #\(index + 1)").string("name")
             let reader = FieldReader(map: map, file: file, entry: "class '\(name)'")
-            try reader.rejectUnknown(["name", "members", "base_contains", "description"])
+            try reader.rejectUnknown(["name", "members", "base_contains", "variables", "description"])
             result.append(LockClass(name: name,
                                     members: try reader.stringList("members"),
                                     baseContains: try reader.optionalString("base_contains"),
+                                    variables: try reader.stringList("variables"),
                                     description: try reader.optionalString("description") ?? ""))
         }
         return result

@@ -56,7 +56,89 @@ public struct LockClass: Sendable, Hashable {
     /// Member names of this lock, today's first.
     public var members: [String]
     public var baseContains: String?
+    /// Global lock variables of this class (`swap_lock`).
+    public var variables: [String] = []
     public var description: String
+}
+
+/// Classes in their documented order, outermost first, with the comment that documents it.
+public struct OrderChain: Sendable, Hashable {
+    public var classes: [String]
+    public var source: String
+
+    public init(classes: [String], source: String) {
+        self.classes = classes
+        self.source = source
+    }
+}
+
+/// What an ordinary call does that matters to locks: sleeps, takes a lock class inside (file I/O
+/// takes the inode lock, a user copy may fault and take mmap_lock).
+public struct CallEffect: Sendable, Hashable {
+    /// An exact function name, or a pattern where `*` matches any text (`ckpt_write_*`, `*->write`).
+    public var name: String
+    public var isPattern: Bool
+    public var sleeps: Bool
+    /// The call sleeps when this argument names a sleeping gfp flag.
+    public var gfpArgument: Int?
+    public var takes: [String]
+    public var why: String?
+    public var source: String?
+
+    public init(name: String, isPattern: Bool, sleeps: Bool, gfpArgument: Int?, takes: [String], why: String?,
+                source: String?) {
+        self.name = name
+        self.isPattern = isPattern
+        self.sleeps = sleeps
+        self.gfpArgument = gfpArgument
+        self.takes = takes
+        self.why = why
+        self.source = source
+        parts = isPattern ? name.split(separator: "*", omittingEmptySubsequences: false).map(String.init) : [name]
+    }
+
+    /// The pattern split at its `*`s, computed once: matching runs for every call of a patch.
+    private var parts: [String] = []
+
+    /// Whether a callee text matches a pattern with `*` wildcards.
+    public func matches(_ callee: String) -> Bool {
+        guard isPattern else { return callee == name }
+        guard let first = parts.first, let last = parts.last, callee.utf8.count >= first.utf8.count + (parts.count > 1 ? last.utf8.count : 0),
+              callee.hasPrefix(first) else { return false }
+        if parts.count == 1 { return callee.utf8.count == first.utf8.count }
+        guard callee.hasSuffix(last) else { return false }
+        var rest = Substring(callee).dropFirst(first.count).dropLast(last.count)
+        for part in parts.dropFirst().dropLast() where !part.isEmpty {
+            guard let range = rest.range(of: part) else { return false }
+            rest = rest[range.upperBound...]
+        }
+        return true
+    }
+}
+
+/// Allocation flags by name: which allow direct reclaim (sleep) and which never sleep.
+public struct GfpFlags: Sendable, Hashable {
+    public var sleeping: Set<String>
+    public var atomic: Set<String>
+
+    public init(sleeping: Set<String> = [], atomic: Set<String> = []) {
+        self.sleeping = sleeping
+        self.atomic = atomic
+    }
+
+    /// true: sleeps, false: never sleeps, nil: the text names no flag the rules know (a variable).
+    public func sleeps(_ argument: String) -> Bool? {
+        var words = Set<String>()
+        var word = ""
+        for char in argument + " " {
+            if char.isLetter || char.isNumber || char == "_" { word.append(char); continue }
+            if !word.isEmpty { words.insert(word) }
+            word = ""
+        }
+        if !words.isDisjoint(with: atomic) { return false }
+        if !words.isDisjoint(with: sleeping) { return true }
+        return nil
+    }
 }
 
 public struct KernelFacts: Sendable {
@@ -68,14 +150,47 @@ public struct KernelFacts: Sendable {
     public var pairs: [ResourcePair]
     /// Allocation functions and which arguments give the size, by name.
     public var allocators: [String: AllocatorFact]
+    /// The documented lock order (order.yaml).
+    public var order: [OrderChain]
+    /// Call effects by exact name, and the pattern entries in file order (effects.yaml).
+    public var effects: [String: CallEffect]
+    public var effectPatterns: [CallEffect]
+    public var gfp: GfpFlags
 
     public init(primitives: [String: LockPrimitive], classes: [LockClass], calls: [String: CallFact] = [:],
-                pairs: [ResourcePair] = [], allocators: [String: AllocatorFact] = [:]) {
+                pairs: [ResourcePair] = [], allocators: [String: AllocatorFact] = [:], order: [OrderChain] = [],
+                effects: [String: CallEffect] = [:], effectPatterns: [CallEffect] = [], gfp: GfpFlags = GfpFlags()) {
         self.primitives = primitives
         self.classes = classes
         self.calls = calls
         self.pairs = pairs
         self.allocators = allocators
+        self.order = order
+        self.effects = effects
+        self.effectPatterns = effectPatterns
+        self.gfp = gfp
+    }
+
+    /// The effect entry of a callee (`vfs_write`, `ctx->write`), exact names first.
+    public func effect(forCallee callee: String) -> CallEffect? {
+        if let exact = effects[callee] { return exact }
+        return effectPatterns.first { $0.matches(callee) }
+    }
+
+    /// Whether a call may sleep: its effect entry, decided by its gfp argument when it has one.
+    public func callSleeps(callee: String, arguments: [String]) -> Bool {
+        guard let effect = effect(forCallee: callee) else { return false }
+        if effect.sleeps { return true }
+        guard let index = effect.gfpArgument, index < arguments.count else { return false }
+        return gfp.sleeps(arguments[index]) ?? false
+    }
+
+    /// The documented chain that puts `outer` before `inner`, if any.
+    public func documentedOrder(outer: String, inner: String) -> OrderChain? {
+        order.first { chain in
+            guard let a = chain.classes.firstIndex(of: outer), let b = chain.classes.firstIndex(of: inner) else { return false }
+            return a < b
+        }
     }
 
     public func call(named name: String) -> CallFact? { calls[name] }
@@ -90,12 +205,21 @@ public struct KernelFacts: Sendable {
     /// The class of a lock expression such as `mm->mmap_sem` or `anon_vma->lock`, from its last
     /// member name (and the text before it for ambiguous members).
     public func lockClass(forExpression expression: String) -> LockClass? {
-        guard let (base, member) = splitLastMember(expression) else { return nil }
+        guard let (base, member) = splitLastMember(expression) else {
+            let name = expression.hasPrefix("&") ? String(expression.dropFirst()) : expression
+            return classes.first { $0.variables.contains(name) }
+        }
         return classes.first { cls in
             guard cls.members.contains(member) else { return false }
             if let needle = cls.baseContains { return base.contains(needle) }
             return true
         }
+    }
+
+    /// The class a name in prose or a comment means: a class name, one of its member names
+    /// (`mmap_sem`), or one of its variables; nil for anything else (`mm_sem`).
+    public func lockClass(forName name: String) -> LockClass? {
+        classes.first { $0.name == name || ($0.baseContains == nil && $0.members.contains(name)) || $0.variables.contains(name) }
     }
 
     /// The expression with an old member name replaced by today's (`mm->mmap_sem` → `mm->mmap_lock`),
