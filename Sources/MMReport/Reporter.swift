@@ -12,9 +12,13 @@ public struct ReportRule: Sendable, Hashable {
     public var advice: String
     public var severity: Severity
     public var references: [String]
+    /// C code the rule reports, its line marked with `↓`.
+    public var example: String
+    /// C code that does it right.
+    public var instead: String
 
     public init(id: String, name: String, summary: String, rationale: String, advice: String,
-                severity: Severity, references: [String] = []) {
+                severity: Severity, references: [String] = [], example: String = "", instead: String = "") {
         self.id = id
         self.name = name
         self.summary = summary
@@ -22,6 +26,8 @@ public struct ReportRule: Sendable, Hashable {
         self.advice = advice
         self.severity = severity
         self.references = references
+        self.example = example
+        self.instead = instead
     }
 }
 
