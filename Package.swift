@@ -38,7 +38,8 @@ let package = Package(
         .testTarget(name: "MMAnalysisTests", dependencies: ["MMAnalysis", "MMChecks", "MMFacts", "MMCore"]),
         .testTarget(name: "MMReportTests", dependencies: ["MMReport", "MMCore"]),
         .testTarget(name: "MMConfigTests", dependencies: ["MMConfig", "MMCore"]),
-        .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"], swiftSettings: clangFlags),
+        .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"],
+                    exclude: ["Snapshots"], swiftSettings: clangFlags),
     ],
     swiftLanguageModes: [.v6]
 )

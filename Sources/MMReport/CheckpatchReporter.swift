@@ -4,9 +4,14 @@ import MMCore
 /// (`b4.prep-perpatch-check-cmd`): one `FILE:LINE: LEVEL: message [rule-id]` line per problem and a
 /// `total:` line, nothing at all when clean. b4 counts a line containing `ERROR:` as a failure and
 /// any other line as a warning, so errors are `ERROR`, warnings `WARNING` and notes checkpatch's
-/// `CHECK`. What the patch fixes is no problem and is left out.
+/// `CHECK`. What the patch fixes is no problem and is left out. Without the summary (checkpatch's
+/// `--no-summary`, which b4 passes to checkpatch too) b4 counts exactly the findings.
 public struct CheckpatchReporter: Reporter {
-    public init() {}
+    public var summary: Bool
+
+    public init(summary: Bool = true) {
+        self.summary = summary
+    }
 
     public func render(_ input: ReportInput) -> String {
         let ansi = ANSI(enabled: input.colour)
@@ -20,8 +25,10 @@ public struct CheckpatchReporter: Reporter {
             lines.append("\(finding.file):\(finding.line): \(ansi.severity(level)): \(message) [\(finding.rule)]")
         }
         guard !lines.isEmpty else { return "" }
-        lines.append("total: \(counts[.error] ?? 0) errors, \(counts[.warning] ?? 0) warnings, "
-                     + "\(counts[.note] ?? 0) checks")
+        if summary {
+            lines.append("total: \(counts[.error] ?? 0) errors, \(counts[.warning] ?? 0) warnings, "
+                         + "\(counts[.note] ?? 0) checks")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -50,8 +50,11 @@ struct MMReviewCommand: ParsableCommand {
     @Option(name: .customLong("only"), parsing: .singleValue, help: "Run only this rule (repeatable); the rules are listed in README.md.")
     var onlyRules: [String] = []
 
-    @Flag(help: "Print nothing when there is nothing to report.")
+    @Flag(help: "Print nothing unless something fails (findings at or above --fail-on).")
     var quiet = false
+
+    @Flag(name: .customLong("no-summary"), help: "With --format checkpatch: leave out the 'total:' line, as checkpatch.pl --no-summary does (for b4).")
+    var noSummary = false
 
     @Flag(name: .customLong("dump-models"), help: "Print the extracted function models as JSON instead of findings (for debugging the parse).")
     var dumpModels = false
@@ -127,7 +130,8 @@ struct MMReviewCommand: ParsableCommand {
                                      includeUnchanged: showUnchanged, rules: reportRules(selected),
                                      colour: ColourPolicy.enabled(stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
                                                                   environment: environment))
-            let text = format.makeReporter().render(report)
+            let reporter = format == .checkpatch ? CheckpatchReporter(summary: !noSummary) : format.makeReporter()
+            let text = reporter.render(report)
             if !text.isEmpty { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         }
         if failing { return Status.findings }

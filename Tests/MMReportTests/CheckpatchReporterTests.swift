@@ -103,3 +103,10 @@ import Testing
             """)
     }
 }
+
+@Suite struct CheckpatchSummaryTests {
+    @Test func noSummaryLeavesOutTheTotal() {
+        let text = CheckpatchReporter(summary: false).render(Checkpoint.input([Checkpoint.leak]))
+        #expect(text == "checkpoint/memory.c:748: WARNING: reference taken by get_file() on 'exe_file' is not dropped when ckpt_hdr_get_type() fails [resource-leak]\n")
+    }
+}
