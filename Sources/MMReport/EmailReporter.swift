@@ -138,8 +138,8 @@ public struct EmailReporter: Reporter {
     }
 
     /// The quoted hunk lines of one file with a comment under each flagged line. Each quote opens
-    /// with the function's own header line when the hunk shows it (else git's `@@ … @@ section`
-    /// line, which names the function), so the reader knows where they are without line numbers.
+    /// with the function's own header line when the hunk shows it, else with git's `@@ … @@
+    /// section` line (which usually names the function), so the reader knows where they are.
     private func quotedComments(_ findings: [Finding], patch: Patch?, nameFile: Bool) -> [[String]] {
         var blocks: [[String]] = []
         var pending: [String] = []
@@ -178,7 +178,7 @@ public struct EmailReporter: Reporter {
                             } else {
                                 start = header
                             }
-                        } else if !hunk.section.isEmpty {
+                        } else {
                             pending.append("> " + HunkQuote.header(hunk))
                         }
                     }

@@ -212,6 +212,7 @@ import Testing
                                                       libclangVersion: ""))
         #expect(text == """
         > diff --git a/mm/rmap.c b/mm/rmap.c
+        > @@ -100 +100,2 @@
         >  \tanon_vma_lock_write(anon_vma);
         > +\tspin_lock(&mm->page_table_lock);
 
@@ -220,6 +221,7 @@ import Testing
         page_table_lock nests inside anon_vma->rwsem.
 
         > diff --git a/mm/walk.c b/mm/walk.c
+        > @@ -5,2 +5 @@
         > -\tunlock_page(page);
         >  \treturn 0;
 
@@ -247,6 +249,7 @@ import Testing
         #expect(text == """
         Subject: Re: [PATCH] fix
 
+        > @@ -20,2 +20,4 @@
         > +\tif (!page_mapped(page))
         > +\t\treturn 0;
 
