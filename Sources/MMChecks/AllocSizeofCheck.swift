@@ -113,6 +113,20 @@ public struct AllocSizeofCheck: FunctionCheck {
             	return 0;
             }
             """,
+        ],
+        advice: "Size the allocation by what the pointer points to: `kcalloc(n, sizeof(*p), GFP_KERNEL)`.",
+        instead: """
+            int f(struct data *data, int n)
+            {
+            	data->locks = kcalloc(n, sizeof(*data->locks), GFP_KERNEL);
+            	if (!data->locks)
+            		return -ENOMEM;
+            	return 0;
+            }
+            """,
+        references: [
+            "Documentation/process/coding-style.rst, section 14: allocating memory",
+            "Documentation/process/deprecated.rst (open-coded arithmetic in allocator arguments)",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

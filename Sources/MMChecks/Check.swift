@@ -4,6 +4,8 @@ import MMFacts
 
 /// What a rule finds, why it matters and C examples that must and must not trigger it. The
 /// examples are the rule's tests: a line marked with `↓` must be reported, nothing else may be.
+/// The same description feeds `mmreview rules explain`, README's table of checks and the SARIF
+/// rule metadata, so they cannot drift apart.
 public struct RuleDescription: Sendable {
     public var id: String
     public var summary: String
@@ -11,15 +13,30 @@ public struct RuleDescription: Sendable {
     public var severity: Severity
     public var triggering: [String]
     public var nonTriggering: [String]
+    /// What to write instead, in one or two sentences.
+    public var advice: String
+    /// C code that does it right; it is also run as a non-triggering example.
+    public var instead: String
+    /// Kernel documentation and papers a reader can follow up with.
+    public var references: [String]
 
     public init(id: String, summary: String, rationale: String, severity: Severity,
-                triggering: [String], nonTriggering: [String]) {
+                triggering: [String], nonTriggering: [String],
+                advice: String = "", instead: String = "", references: [String] = []) {
         self.id = id
         self.summary = summary
         self.rationale = rationale
         self.severity = severity
         self.triggering = triggering
         self.nonTriggering = nonTriggering
+        self.advice = advice
+        self.instead = instead
+        self.references = references
+    }
+
+    /// The id as SARIF's `name` wants it: "lock-leak" → "LockLeak".
+    public var name: String {
+        id.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }
 

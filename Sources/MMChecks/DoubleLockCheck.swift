@@ -105,6 +105,19 @@ public struct DoubleLockCheck: FunctionCheck {
             	spin_unlock(&a->lock);
             }
             """,
+        ],
+        advice: "Take the lock once: call a variant of the helper that expects the lock held (a `__helper()` that asserts it with lockdep_assert_held()), or drop the lock before calling the helper that takes it.",
+        instead: """
+            void f(struct mm_struct *mm)
+            {
+            	mmap_write_lock(mm);
+            	__g_locked(mm);
+            	mmap_write_unlock(mm);
+            }
+            """,
+        references: [
+            "Documentation/locking/lockdep-design.rst",
+            "Documentation/mm/process_addrs.rst",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

@@ -15,6 +15,18 @@ public struct LockLeakCheck: FunctionCheck {
             """,
         severity: .error,
         triggering: [
+            """
+            int f(struct mm_struct *mm)
+            {
+            	int ret;
+            	mmap_read_lock(mm);
+            	ret = g(mm);
+            	if (ret)
+            ↓		return ret;
+            	mmap_read_unlock(mm);
+            	return 0;
+            }
+            """,
             // Locked under a flag, and an early return between the lock and `if (locked) unlock`.
             """
             int scan(struct mm_struct *mm, unsigned long start, int want)
@@ -44,18 +56,6 @@ public struct LockLeakCheck: FunctionCheck {
             ↓		return 0;
             	}
             	return 1;
-            }
-            """,
-            """
-            int f(struct mm_struct *mm)
-            {
-            	int ret;
-            	mmap_read_lock(mm);
-            	ret = g(mm);
-            	if (ret)
-            ↓		return ret;
-            	mmap_read_unlock(mm);
-            	return 0;
             }
             """,
             """
@@ -279,6 +279,26 @@ public struct LockLeakCheck: FunctionCheck {
             	mmap_read_lock(mm);
             }
             """,
+        ],
+        advice: "Release the lock on every exit: send the error paths through the exit label that unlocks (`goto out`) instead of returning early.",
+        instead: """
+            int f(struct mm_struct *mm)
+            {
+            	int ret;
+            	mmap_read_lock(mm);
+            	ret = g(mm);
+            	if (ret)
+            		goto out;
+            	ret = h(mm);
+            out:
+            	mmap_read_unlock(mm);
+            	return ret;
+            }
+            """,
+        references: [
+            "Documentation/mm/process_addrs.rst (mmap_lock rules)",
+            "Documentation/kernel-hacking/locking.rst",
+            "Documentation/process/coding-style.rst, section 7: centralized exiting of functions",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

@@ -106,6 +106,21 @@ public struct LoopNoProgressCheck: FunctionCheck {
             	h(p);
             }
             """,
+        ],
+        advice: "Advance what the condition reads inside the loop (`mm = mm->next`), or use the list iterator (list_for_each_entry()) that does.",
+        instead: """
+            void f(void)
+            {
+            	struct mm_struct *mm;
+            	mm = init_mm.next;
+            	while (mm != &init_mm) {
+            		g(mm);
+            		mm = mm->next;
+            	}
+            }
+            """,
+        references: [
+            "include/linux/list.h",
         ])
 
     /// Kernel macros that assign to an argument passed by name (`do_div(n, base)` changes `n`).

@@ -144,6 +144,22 @@ public struct MissingNullCheck: FunctionCheck {
             	return path[0];
             }
             """,
+        ],
+        advice: "Test the result before using it and return -ENOMEM (or the lookup's error) when it is NULL; use IS_ERR() only on ERR_PTR results.",
+        instead: """
+            int f(int n)
+            {
+            	struct foo *p = kmalloc(n, GFP_KERNEL);
+            	if (!p)
+            		return -ENOMEM;
+            	p->n = n;
+            	kfree(p);
+            	return 0;
+            }
+            """,
+        references: [
+            "Documentation/core-api/memory-allocation.rst",
+            "include/linux/err.h",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

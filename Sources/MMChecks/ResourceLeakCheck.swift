@@ -156,6 +156,26 @@ public struct ResourceLeakCheck: FunctionCheck {
             	get_file(file);
             	g(file);
             """,
+        ],
+        advice: "Drop the reference or free the memory on every exit: route the error paths through labels that undo what was taken, in reverse order.",
+        instead: """
+            int f(struct ctx *ctx, struct mm_struct *mm)
+            {
+            	struct file *file = mm->exe_file;
+            	int ret;
+            	get_file(file);
+            	ret = write_file(ctx, file);
+            	if (ret < 0)
+            		goto out;
+            	ret = write_more(ctx);
+            out:
+            	fput(file);
+            	return ret;
+            }
+            """,
+        references: [
+            "Documentation/process/coding-style.rst, section 7: centralized exiting of functions",
+            "Documentation/core-api/kref.rst",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

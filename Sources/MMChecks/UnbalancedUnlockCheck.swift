@@ -63,6 +63,21 @@ public struct UnbalancedUnlockCheck: FunctionCheck {
             	return err;
             }
             """,
+        ],
+        advice: "Release only what this path holds: test the try-lock's result before unlocking, and let exactly one exit release the lock.",
+        instead: """
+            int f(struct mm_struct *mm)
+            {
+            	if (!mmap_read_trylock(mm))
+            		return -EAGAIN;
+            	g(mm);
+            	mmap_read_unlock(mm);
+            	return 0;
+            }
+            """,
+        references: [
+            "Documentation/locking/locktypes.rst",
+            "Documentation/locking/lockdep-design.rst",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

@@ -159,6 +159,21 @@ public struct UncheckedReturnCheck: FunctionCheck {
             	return 0;
             }
             """,
+        ],
+        advice: "Test the result and pass the error on, or say in a comment why it cannot fail here.",
+        instead: """
+            int f(struct ctx *ctx, void *buf, int len)
+            {
+            	int err;
+            	err = ctx->write(buf, len, ctx);
+            	if (err)
+            		return err;
+            	return 0;
+            }
+            """,
+        references: [
+            "include/linux/compiler_attributes.h (__must_check)",
+            "Engler et al., Bugs as Deviant Behavior, SOSP 2001",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

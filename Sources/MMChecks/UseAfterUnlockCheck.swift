@@ -154,6 +154,22 @@ public struct UseAfterUnlockCheck: FunctionCheck {
             	spin_unlock(&foo->lock);
             }
             """,
+        ],
+        advice: "Use the pointer before dropping the lock, or pin the object (get_page(), mmget(), get_file() ...) while the lock is held and drop that reference when done.",
+        instead: """
+            void f(struct mm_struct *mm)
+            {
+            	struct vm_area_struct *vma;
+            	mmap_read_lock(mm);
+            	vma = find_vma(mm, 0);
+            	if (vma)
+            		g(vma->vm_start);
+            	mmap_read_unlock(mm);
+            }
+            """,
+        references: [
+            "Documentation/mm/process_addrs.rst",
+            "Documentation/RCU/whatisRCU.rst",
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {

@@ -38,6 +38,11 @@ public struct FactsLoader: Sendable {
         return try load(files: files)
     }
 
+    /// Bundled facts extended by files already read (directories and a configuration's facts).
+    public func bundled(extendedBy files: [(name: String, text: String)]) throws(FactsError) -> KernelFacts {
+        try load(files: BundledRules.files + files)
+    }
+
     /// Facts from the `*.yaml` files of a directory alone.
     public func load(directory: String) throws(FactsError) -> KernelFacts {
         try load(files: readDirectory(directory))
@@ -157,7 +162,7 @@ public struct FactsLoader: Sendable {
                            allocators: allocators, order: order, effects: effects, effectPatterns: effectPatterns, gfp: gfp)
     }
 
-    private func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
+    public func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)

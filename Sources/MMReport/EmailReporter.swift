@@ -61,7 +61,19 @@ public struct EmailReporter: Reporter {
         }
         let separator = "\n\n" + String(repeating: "-", count: width) + "\n\n"
         let head = errorLines.isEmpty ? "" : errorLines.joined(separator: "\n") + "\n\n"
-        return head + replies.joined(separator: separator) + "\n"
+        let text = head + replies.joined(separator: separator)
+        return (input.colour ? coloured(text) : text) + "\n"
+    }
+
+    /// On a terminal, quoted added lines in green and removed lines in red, as `git diff` shows
+    /// them; the comments stay plain.
+    private func coloured(_ text: String) -> String {
+        let ansi = ANSI(enabled: true)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("> +") { return ansi.green(String(line)) }
+            if line.hasPrefix("> -") { return ansi.removedRed(String(line)) }
+            return String(line)
+        }.joined(separator: "\n")
     }
 
     // MARK: - One reply
@@ -84,15 +96,8 @@ public struct EmailReporter: Reporter {
         }
         if !headers.isEmpty { blocks.append(headers) }
 
-        var acknowledgements: [String] = []
-        var seen: Set<String> = []
-        for finding in findings where finding.status == .fixed {
-            let sentence = acknowledgement(finding)
-            if seen.insert(sentence).inserted {
-                acknowledgements += TextStyle.wrap(sentence, width: width)
-            }
-        }
-        if !acknowledgements.isEmpty { blocks.append(acknowledgements) }
+        let fixed = findings.filter { $0.status == .fixed }
+        if !fixed.isEmpty { blocks.append(TextStyle.wrap(acknowledgement(fixed), width: width)) }
 
         let commented = findings.filter { $0.status != .fixed }
         var files: [String] = []
@@ -107,20 +112,34 @@ public struct EmailReporter: Reporter {
         return blocks
     }
 
-    /// "This fixes a lock leak in do_checkpoint_mm() at `return ret;`: do_checkpoint_mm() returns here …"
-    private func acknowledgement(_ finding: Finding) -> String {
-        let phrase = TextStyle.problemPhrase(rule: finding.rule)
-        let function = TextStyle.trimmed(finding.function)
-        let place = function.isEmpty ? "" : " in " + (function.hasSuffix(")") ? function : function + "()")
-        let message = TextStyle.trimmed(TextStyle.singleLine(finding.message))
-        let code = TextStyle.trimmed(finding.code)
-        let at = code.isEmpty ? "" : " at `\(code)`"
-        return message.isEmpty
-            ? "This fixes \(phrase)\(place)\(at)."
-            : "This fixes \(phrase)\(place)\(at): \(TextStyle.withFullStop(message))"
+    /// One short line for everything the patch fixes, grouped by function and rule: "This fixes
+    /// two lock leaks and a resource leak in do_checkpoint_mm()." The details are what the patch
+    /// author already knows; the reply is about what is still wrong.
+    private func acknowledgement(_ fixed: [Finding]) -> String {
+        var functions: [String] = []
+        var rulesByFunction: [String: [String]] = [:]
+        var counts: [String: Int] = [:]
+        for finding in fixed {
+            let function = TextStyle.trimmed(finding.function)
+            if rulesByFunction[function] == nil { functions.append(function) }
+            if !(rulesByFunction[function] ?? []).contains(finding.rule) {
+                rulesByFunction[function, default: []].append(finding.rule)
+            }
+            counts[function + "\u{0}" + finding.rule, default: 0] += 1
+        }
+        let parts = functions.map { function -> String in
+            let phrases = (rulesByFunction[function] ?? []).map { rule in
+                TextStyle.problemPhrase(rule: rule, count: counts[function + "\u{0}" + rule] ?? 1)
+            }
+            let place = function.isEmpty ? "" : " in " + (function.hasSuffix(")") ? function : function + "()")
+            return TextStyle.list(phrases) + place
+        }
+        return "This fixes " + TextStyle.list(parts) + "."
     }
 
-    /// The quoted hunk lines of one file with a comment under each flagged line.
+    /// The quoted hunk lines of one file with a comment under each flagged line. Each quote opens
+    /// with the function's own header line when the hunk shows it, else with git's `@@ … @@
+    /// section` line (which usually names the function), so the reader knows where they are.
     private func quotedComments(_ findings: [Finding], patch: Patch?, nameFile: Bool) -> [[String]] {
         var blocks: [[String]] = []
         var pending: [String] = []
@@ -131,32 +150,54 @@ public struct EmailReporter: Reporter {
             pending.append("> diff --git a/\(old) b/\(new)")
         }
         var currentHunk: Int?
+        var currentFunction = ""
         var lastQuoted = -1
         var commentedBefore = false
+        // A reviewer says the same thing once and then "Same here."
+        var said: Set<String> = []
 
         for finding in findings {
             let diff = HunkQuote.fileDiff(for: finding, in: patch)
             if let diff, let position = HunkQuote.locate(finding, in: diff) {
                 let hunk = diff.hunks[position.hunk]
-                if currentHunk == position.hunk && position.line <= lastQuoted {
+                let sameQuote = currentHunk == position.hunk && currentFunction == finding.function
+                if sameQuote && position.line <= lastQuoted {
                     // Same line as the comment before: this comment simply follows it.
                 } else {
-                    let start: Int
-                    if currentHunk == position.hunk {
+                    var start: Int
+                    if sameQuote {
                         start = max(lastQuoted + 1, position.line - contextLines)
                         if start > lastQuoted + 1 { blocks.append(["[ ... ]"]) }
                     } else {
                         if commentedBefore { blocks.append(["[ ... ]"]) }
-                        pending.append("> " + HunkQuote.header(hunk))
                         start = max(0, position.line - contextLines)
+                        if let header = HunkQuote.functionHeader(finding.function, in: hunk, before: position.line) {
+                            if header < start {
+                                pending.append(HunkQuote.quoted(hunk.lines[header]))
+                                if header + 1 < start { pending.append("[ ... ]") }
+                            } else {
+                                start = header
+                            }
+                        } else {
+                            pending.append("> " + HunkQuote.header(hunk))
+                        }
                     }
                     pending += hunk.lines[start...position.line].map(HunkQuote.quoted)
                     currentHunk = position.hunk
+                    currentFunction = finding.function
                     lastQuoted = position.line
                 }
             } else {
-                // Not in the hunks (a line outside what the patch shows): quote the code alone.
+                // Not in the hunks (a line outside what the patch shows, or a quote without a
+                // hunk header): quote the code, after the lines its notes point at just above it
+                // (the start of a statement that spans lines).
                 if commentedBefore { blocks.append(["[ ... ]"]) }
+                let above = finding.notes
+                    .filter { $0.file == finding.file && $0.line < finding.line && finding.line - $0.line <= contextLines }
+                    .sorted { $0.line < $1.line }
+                for note in above where !TextStyle.trimmed(note.code).isEmpty {
+                    pending.append("> " + TextStyle.trimmed(note.code))
+                }
                 let code = TextStyle.trimmed(finding.code)
                 if !code.isEmpty { pending.append("> " + code) }
                 currentHunk = nil
@@ -166,14 +207,16 @@ public struct EmailReporter: Reporter {
                 blocks.append(pending)
                 pending = []
             }
-            blocks.append(comment(finding))
+            let key = finding.rule + "\u{0}" + finding.message
+            blocks.append(said.contains(key) ? ["Same here."] : comment(finding))
+            said.insert(key)
             commentedBefore = true
         }
         return blocks
     }
 
-    /// The finding's message as a sentence, wrapped, then one sentence per note naming its line
-    /// and code.
+    /// The finding's message as a sentence, wrapped, then one sentence per note naming the code it
+    /// points at.
     private func comment(_ finding: Finding) -> [String] {
         let message = TextStyle.trimmed(finding.message)
         var text = message.isEmpty
@@ -184,23 +227,25 @@ public struct EmailReporter: Reporter {
         }
         var lines = TextStyle.wrap(text, width: width)
         for note in finding.notes {
-            lines += noteLines(note, findingFile: finding.file)
+            lines += noteLines(note, finding: finding)
         }
         return lines
     }
 
-    /// "Lock taken at line 456: down_read(&mm->mmap_sem);" — the code moves to its own indented
-    /// line when the sentence would not fit.
-    private func noteLines(_ note: FindingNote, findingFile: String) -> [String] {
+    /// "'mm->mmap_lock' is taken: mmap_read_lock(mm);" — the code says which line, as a reviewer
+    /// would point at it, instead of a line number; a note's "here" is dropped for it, and a note
+    /// in another file names that file. The code moves to its own indented line when the sentence
+    /// would not fit.
+    private func noteLines(_ note: FindingNote, finding: Finding) -> [String] {
         var message = TextStyle.trimmed(TextStyle.singleLine(note.message))
         if message.hasSuffix(".") { message.removeLast() }
         if message == "here" {
-            message = ""
-        } else if message.hasSuffix(" here") {
-            message.removeLast(" here".count)
+            message = "See"
+        } else if let range = message.firstRange(of: " here") {
+            message = String(message[..<range.lowerBound] + message[range.upperBound...])
         }
-        let place = "line \(note.line)" + (note.file == findingFile ? "" : " of \(note.file)")
-        let lead = message.isEmpty ? "See \(place)" : TextStyle.capitalized(message) + " at \(place)"
+        if note.file != finding.file { message += " in \(note.file)" }
+        let lead = TextStyle.capitalized(message)
         let code = TextStyle.trimmed(TextStyle.singleLine(note.code))
         if code.isEmpty { return TextStyle.wrap(lead + ".", width: width) }
         let oneLine = lead + ": " + code

@@ -57,6 +57,25 @@ enum HunkQuote {
         return byText.min { $0.distance < $1.distance }?.position ?? numbered
     }
 
+    /// The hunk line that opens `function`'s definition ("static int f(…)" at the start of a line),
+    /// searched before `line`; nil when the hunk starts inside the function.
+    static func functionHeader(_ function: String, in hunk: Hunk, before line: Int) -> Int? {
+        let name = TextStyle.trimmed(function)
+        // "<unknown>" and the like name no function the hunk could show.
+        guard !name.isEmpty, !name.hasPrefix("<"), line > 0 else { return nil }
+        for index in stride(from: min(line, hunk.lines.count) - 1, through: 0, by: -1) {
+            let text = hunk.lines[index].text
+            guard let first = text.first, !first.isWhitespace, first != "}", first != "#" else { continue }
+            if let range = text.firstRange(of: name + "("), range.lowerBound == text.startIndex
+                || !(text[text.index(before: range.lowerBound)].isLetter
+                     || text[text.index(before: range.lowerBound)].isNumber
+                     || text[text.index(before: range.lowerBound)] == "_") {
+                return index
+            }
+        }
+        return nil
+    }
+
     /// `@@ -674,14 +743,23 @@ section`, counts of 1 left out as git does.
     static func header(_ hunk: Hunk) -> String {
         func range(_ start: Int, _ count: Int) -> String { count == 1 ? "\(start)" : "\(start),\(count)" }

@@ -83,26 +83,45 @@ enum TextStyle {
         "\(n) \(n == 1 ? singular : plural)"
     }
 
-    /// How a reviewer names the problem a rule finds, with its article ("a lock leak").
-    static func problemPhrase(rule: String) -> String {
+    /// How a reviewer names the problem a rule finds, with its article ("a lock leak"), or with a
+    /// number for several ("two lock leaks").
+    static func problemPhrase(rule: String, count: Int = 1) -> String {
+        let (singular, plural) = problemNouns(rule: rule)
+        if count == 1 { return ("aeiou".contains(singular.first ?? "x") ? "an " : "a ") + singular }
+        return numberWord(count) + " " + plural
+    }
+
+    private static func problemNouns(rule: String) -> (String, String) {
         switch rule {
-        case "lock-order": return "a lock ordering problem"
-        case "lock-leak": return "a lock leak"
-        case "double-lock": return "a double lock"
-        case "unbalanced-unlock": return "an unbalanced unlock"
-        case "sleep-in-atomic": return "a sleep in atomic context"
-        case "nested-lock": return "a nested locking problem"
-        case "unchecked-lock-result": return "an unchecked lock result"
-        case "unchecked-return": return "an unchecked return value"
-        case "missing-null-check": return "a missing NULL check"
-        case "resource-leak": return "a resource leak"
-        case "use-after-unlock": return "a use after unlock"
-        case "alloc-sizeof": return "a wrong sizeof in an allocation"
-        case "loop-no-progress": return "a loop that makes no progress"
+        case "lock-order": return ("lock ordering problem", "lock ordering problems")
+        case "lock-leak": return ("lock leak", "lock leaks")
+        case "double-lock": return ("double lock", "double locks")
+        case "unbalanced-unlock": return ("unbalanced unlock", "unbalanced unlocks")
+        case "sleep-in-atomic": return ("sleep in atomic context", "sleeps in atomic context")
+        case "nested-lock": return ("nested locking problem", "nested locking problems")
+        case "unchecked-lock-result": return ("unchecked lock result", "unchecked lock results")
+        case "unchecked-return": return ("unchecked return value", "unchecked return values")
+        case "missing-null-check": return ("missing NULL check", "missing NULL checks")
+        case "resource-leak": return ("resource leak", "resource leaks")
+        case "use-after-unlock": return ("use after unlock", "uses after unlock")
+        case "alloc-sizeof": return ("wrong sizeof in an allocation", "wrong sizeofs in allocations")
+        case "loop-no-progress": return ("loop that makes no progress", "loops that make no progress")
         default:
             let words = rule.split(separator: "-").joined(separator: " ")
-            guard let first = words.first else { return "a problem" }
-            return ("aeio".contains(first) ? "an " : "a ") + words
+            return words.isEmpty ? ("problem", "problems") : (words, words + " problems")
         }
+    }
+
+    /// "two" … "nine", then digits, as prose writes small numbers.
+    static func numberWord(_ n: Int) -> String {
+        let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+        return n >= 0 && n < words.count ? words[n] : String(n)
+    }
+
+    /// "a", "a and b", "a, b and c".
+    static func list(_ items: [String]) -> String {
+        guard let last = items.last else { return "" }
+        if items.count == 1 { return last }
+        return items.dropLast().joined(separator: ", ") + " and " + last
     }
 }

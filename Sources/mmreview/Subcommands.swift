@@ -10,6 +10,8 @@ enum Subcommands {
     /// One entry per subcommand, each defined in its own file.
     static let all: [String: any ParsableCommand.Type] = [
         "eval": EvalCommand.self,
+        "install-hook": InstallHookCommand.self,
+        "rules": RulesCommand.self,
     ]
 }
 

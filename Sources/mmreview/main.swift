@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MMChecks
+import MMConfig
 import MMCore
 import MMFacts
 import MMReport
@@ -31,11 +32,14 @@ struct MMReviewCommand: ParsableCommand {
     @Argument(help: "Patch, mail or mailbox files; '-' reads standard input.")
     var inputs: [String] = []
 
-    @Option(help: "Output format: email (a reply to the list), gcc (file:line: warning: … [rule]), json (schema version 1).")
+    @Option(help: "Output format: email (a reply to the list), gcc (file:line:col: warning: … [rule]), json (schema version 1), sarif (SARIF 2.1.0), checkpatch (checkpatch.pl --terse lines, for b4).")
     var format: ReportFormat = .email
 
-    @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning or note.")
-    var failOn: Severity = .warning
+    @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning or note (default warning, or fail-on in .mmreview.yaml).")
+    var failOn: Severity?
+
+    @Option(name: .customLong("config"), help: "Read this configuration instead of the .mmreview.yaml at the root of the current git repository.")
+    var configPath: String?
 
     @Flag(name: .customLong("show-unchanged"), help: "Also report problems present both before and after the patch.")
     var showUnchanged = false
@@ -46,8 +50,11 @@ struct MMReviewCommand: ParsableCommand {
     @Option(name: .customLong("only"), parsing: .singleValue, help: "Run only this rule (repeatable); the rules are listed in README.md.")
     var onlyRules: [String] = []
 
-    @Flag(help: "Print nothing when there is nothing to report.")
+    @Flag(help: "Print nothing unless something fails (findings at or above --fail-on).")
     var quiet = false
+
+    @Flag(name: .customLong("no-summary"), help: "With --format checkpatch: leave out the 'total:' line, as checkpatch.pl --no-summary does (for b4).")
+    var noSummary = false
 
     @Flag(name: .customLong("dump-models"), help: "Print the extracted function models as JSON instead of findings (for debugging the parse).")
     var dumpModels = false
@@ -62,9 +69,16 @@ struct MMReviewCommand: ParsableCommand {
     }
 
     func execute() -> Int32 {
+        let configuration: Configuration
+        do {
+            configuration = try loadConfiguration()
+        } catch {
+            printError("mmreview: \(error)")
+            return Status.unusable
+        }
         let facts: KernelFacts
         do {
-            facts = try rulesDirectory.map { try FactsLoader().bundled(extendedBy: $0) } ?? FactsLoader().bundled()
+            facts = try loadFacts(configuration)
         } catch {
             printError("mmreview: bad rules: \(error)")
             return Status.unusable
@@ -77,16 +91,19 @@ struct MMReviewCommand: ParsableCommand {
             case .failure(let error): readErrors.append(error)
             }
         }
+        // --only picks the rules to run; the configuration can still turn some off.
+        let selected = Set(onlyRules.isEmpty ? ruleIDs : onlyRules).subtracting(configuration.disabled)
         let reviewer: Reviewer
         do {
             reviewer = try Reviewer(facts: facts, options: ReviewOptions(
-                showUnchanged: showUnchanged, enabledRules: onlyRules.isEmpty ? nil : Set(onlyRules)))
+                showUnchanged: showUnchanged, enabledRules: selected.count == ruleIDs.count ? nil : selected))
         } catch {
             printError("mmreview: \(error)")
             return Status.unusable
         }
         var result = reviewer.review(reviewInputs)
         result.errors.insert(contentsOf: readErrors, at: 0)
+        result.findings = configuration.apply(to: result.findings)
 
         if dumpModels {
             let encoder = JSONEncoder()
@@ -102,15 +119,50 @@ struct MMReviewCommand: ParsableCommand {
             let named = error.message.hasPrefix(error.input + " ") ? error.message : "\(error.input): \(error.message)"
             printError("mmreview: \(named)")
         }
-        let nothingToSay = result.findings.isEmpty
-        if !(quiet && nothingToSay) && !(result.patches.isEmpty && format != .json) {
+        let threshold = failOn ?? configuration.failOn ?? .warning
+        let failing = result.findings.contains { $0.status != .fixed && $0.severity >= threshold }
+        // --quiet: nothing on standard output unless something fails (the pre-send hook's case).
+        let silent = quiet && !failing
+        if !silent && !(result.patches.isEmpty && !format.isDocument) {
+            let environment = ProcessInfo.processInfo.environment
             let report = ReportInput(findings: result.findings, errors: result.errors, patches: result.patches,
                                      toolVersion: toolVersion, libclangVersion: reviewer.libclangVersion,
-                                     includeUnchanged: showUnchanged)
-            let text = format.makeReporter().render(report)
+                                     includeUnchanged: showUnchanged, rules: reportRules(selected),
+                                     colour: ColourPolicy.enabled(stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
+                                                                  environment: environment))
+            let reporter = format == .checkpatch ? CheckpatchReporter(summary: !noSummary) : format.makeReporter()
+            let text = reporter.render(report)
             if !text.isEmpty { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         }
-        return result.exitStatus(failOn: failOn)
+        return result.exitStatus(failOn: threshold)
+    }
+
+    /// `--config FILE`, else the `.mmreview.yaml` at the root of the current git work tree, else
+    /// the defaults.
+    private func loadConfiguration() throws(ConfigError) -> Configuration {
+        let loader = ConfigurationLoader(ruleIDs: ruleIDs)
+        if let configPath { return try loader.load(path: configPath) }
+        guard let found = ConfigurationLoader.locate(from: FileManager.default.currentDirectoryPath) else {
+            return Configuration()
+        }
+        return try loader.load(path: found)
+    }
+
+    /// The bundled facts, then `--rules`, then the configuration's `rules` directory and `facts`.
+    private func loadFacts(_ configuration: Configuration) throws(FactsError) -> KernelFacts {
+        let loader = FactsLoader()
+        var files: [(name: String, text: String)] = []
+        if let rulesDirectory { files += try loader.readDirectory(rulesDirectory) }
+        if let directory = configuration.rulesDirectory { files += try loader.readDirectory(directory) }
+        if let text = configuration.factsText {
+            files.append(("\(configuration.file ?? Configuration.fileName): facts", text))
+        }
+        return try loader.bundled(extendedBy: files)
+    }
+
+    /// The descriptions of the rules that ran, for SARIF's rule metadata.
+    private func reportRules(_ selected: Set<String>) -> [ReportRule] {
+        CheckRegistry.all.map(\.description).filter { selected.contains($0.id) }.map(ReportRule.init)
     }
 
     private var ruleIDs: [String] { CheckRegistry.all.map(\.description.id) }
@@ -166,6 +218,6 @@ do {
         exit(Status.clean)
     }
     printError(MMReviewCommand.fullMessage(for: error))
-    printError("Usage: mmreview [--format email|gcc|json] [--fail-on error|warning|note] <patch-or-mail>... ('mmreview --help' for more)")
+    printError("Usage: mmreview [--format email|gcc|json|sarif|checkpatch] [--fail-on error|warning|note] [--config FILE] <patch-or-mail>... ('mmreview --help' for more)")
     exit(Status.unusable)
 }

@@ -8,8 +8,7 @@ import Testing
     In-Reply-To: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
     References: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
 
-    This fixes a lock leak in do_checkpoint_mm() at `ret = exe_objref;`:
-    'mm->mmap_sem' still held when checkpoint_obj() fails.
+    This fixes a lock leak in do_checkpoint_mm().
 
     > @@ -674,14 +743,23 @@ static int do_checkpoint_mm(struct ckpt_ctx *ctx, struct mm_struct *mm)
     > -\t\t\tret = exe_objref;
@@ -19,7 +18,7 @@ import Testing
 
     Reference taken by get_file() on 'exe_file' is not dropped when
     ckpt_hdr_get_type() fails.
-    ckpt_write_obj() fails at line 765: ret = ckpt_write_obj(ctx, &h->h);
+    ckpt_write_obj() fails: ret = ckpt_write_obj(ctx, &h->h);
 
     [ ... ]
 
@@ -30,7 +29,7 @@ import Testing
 
     checkpoint_obj() writes to the image file and so may take the inode
     lock; is 'mm->mmap_sem' released on every path that reaches it?
-    mmap_sem is released at line 755: up_read(&mm->mmap_sem);
+    mmap_sem is released: up_read(&mm->mmap_sem);
     """
 
     @Test func writesAReplyToThePatch() {
@@ -97,7 +96,7 @@ import Testing
             #expect(paragraph.count == 6)  // four lines of message, the note, its code
             #expect(paragraph.dropLast(2).joined(separator: " ")
                     == TextStyle.capitalized(TextStyle.trimmed(finding.message)) + ".")
-            #expect(paragraph[paragraph.endIndex - 2] == "The reference is dropped on the success path at line 12 of mm/other.c:")
+            #expect(paragraph[paragraph.endIndex - 2] == "The reference is dropped on the success path in mm/other.c:")
             #expect(paragraph.last == "    error = ckpt_obj_collect(ctx, exe_file, CKPT_OBJ_FILE, CKPT_OBJ_FLAGS_NONE);")
         }
     }
@@ -130,8 +129,7 @@ import Testing
         In-Reply-To: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
         References: <1256509409-1-git-send-email-orenl@cs.columbia.edu>
 
-        This fixes a lock leak in do_checkpoint_mm() at `ret = exe_objref;`:
-        'mm->mmap_sem' still held when checkpoint_obj() fails.
+        This fixes a lock leak in do_checkpoint_mm().
 
         -- \nmmreview 0.1.0 (libclang 14.0.6)
 
@@ -180,7 +178,7 @@ import Testing
         > return ret;
 
         Can this return with mmap_lock held when walk_vmas() fails?
-        mmap_lock is taken at line 11: mmap_read_lock(mm);
+        mmap_lock is taken: mmap_read_lock(mm);
 
         -- \nmmreview 0.1.0 (libclang 14.0.6)
 
@@ -267,6 +265,76 @@ import Testing
         #expect(ReportFormat(rawValue: "gcc")?.makeReporter() is GCCReporter)
         #expect(ReportFormat.email.makeReporter() is EmailReporter)
         #expect(ReportFormat.json.makeReporter() is JSONReporter)
-        #expect(ReportFormat.allCases.map(\.rawValue) == ["email", "gcc", "json"])
+        #expect(ReportFormat.allCases.map(\.rawValue) == ["email", "gcc", "json", "sarif", "checkpatch"])
+    }
+
+    /// A hunk without git's section line: the quote opens with the function's own definition
+    /// line, snipped to the flagged line; a repeated comment becomes "Same here."; fixes are one
+    /// short line at the top.
+    @Test func opensWithTheFunctionHeaderAndSaysSameHere() {
+        let origin = PatchOrigin(input: "dump.patch", index: 0, subject: "[PATCH 06/10] Introduce functions to dump mm",
+                                 messageID: "<1@example.org>")
+        let hunk = makeHunk(oldStart: 0, newStart: 1, section: "", [
+            "+static int dump_one_vma(struct mm_struct *mm, struct cpt_context *ctx)",
+            "+{",
+            "+\tint err;",
+            "+\tstruct cpt_vma_image *v = ctx->tmp;",
+            "+",
+            "+\tv->cpt_start = 0;",
+            "+\tctx->write(v, sizeof(*v), ctx);",
+            "+\tctx->write(v, 1, ctx);",
+            "+\treturn 0;",
+            "+}",
+        ])
+        let patch = Patch(origin: origin, description: "", files: [FileDiff(oldPath: nil, newPath: "mm/dump.c", hunks: [hunk])])
+        func ignored(_ line: Int, _ code: String) -> Finding {
+            Finding(rule: "unchecked-return", severity: .warning, status: .introduced, file: "mm/dump.c", line: line,
+                    function: "dump_one_vma", code: code,
+                    message: "the result of ctx->write() is ignored; it is checked in cpt_dump_mm()",
+                    patch: origin, matchKey: "\(line)")
+        }
+        func fixed(_ rule: String, _ function: String) -> Finding {
+            Finding(rule: rule, severity: .error, status: .fixed, file: "mm/dump.c", line: 3, function: function,
+                    code: "", message: "x", patch: origin, matchKey: rule + function)
+        }
+        let findings = [fixed("lock-leak", "cpt_dump_mm"), fixed("lock-leak", "cpt_dump_mm"),
+                        fixed("resource-leak", "cpt_dump_mm"), fixed("lock-leak", "dump_one_vma"),
+                        ignored(7, "ctx->write(v, sizeof(*v), ctx);"), ignored(8, "ctx->write(v, 1, ctx);")]
+        let text = EmailReporter().render(ReportInput(findings: findings, patches: [patch], toolVersion: "0.1.0",
+                                                      libclangVersion: "clang version 14.0.6"))
+        #expect(text == """
+        Subject: Re: [PATCH 06/10] Introduce functions to dump mm
+        In-Reply-To: <1@example.org>
+        References: <1@example.org>
+
+        This fixes two lock leaks and a resource leak in cpt_dump_mm() and a
+        lock leak in dump_one_vma().
+
+        > +static int dump_one_vma(struct mm_struct *mm, struct cpt_context *ctx)
+        [ ... ]
+        > +\tstruct cpt_vma_image *v = ctx->tmp;
+        > +
+        > +\tv->cpt_start = 0;
+        > +\tctx->write(v, sizeof(*v), ctx);
+
+        The result of ctx->write() is ignored; it is checked in cpt_dump_mm().
+
+        > +\tctx->write(v, 1, ctx);
+
+        Same here.
+
+        -- \nmmreview 0.1.0 (libclang 14.0.6)
+
+        """)
+    }
+
+    @Test func coloursQuotedLinesOnlyWhenAsked() {
+        var input = Checkpoint.input([Checkpoint.leak])
+        #expect(!EmailReporter().render(input).contains("\u{1B}"))
+        input.colour = true
+        let lines = EmailReporter().render(input).split(separator: "\n").map(String.init)
+        #expect(lines.contains("\u{1B}[32m> +\t\tget_file(exe_file);\u{1B}[0m"))
+        #expect(lines.contains("\u{1B}[31m> -\t\t\tret = exe_objref;\u{1B}[0m"))
+        #expect(lines.contains("Reference taken by get_file() on 'exe_file' is not dropped when"))
     }
 }

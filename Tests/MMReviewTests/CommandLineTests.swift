@@ -16,7 +16,7 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stdout.contains("do_checkpoint_mm() returns here without fput() on the reference to\n'exe_file': is it leaked?"))
         #expect(run.stdout.hasPrefix("Subject: Re: [PATCH] c/r: do not hold mmap_sem while checkpointing vma's\n"))
-        #expect(run.stdout.contains("This fixes a lock leak in do_checkpoint_mm() at `return ret;`"))
+        #expect(run.stdout.contains("\nThis fixes four lock ordering problems, two lock leaks and a resource\nleak in do_checkpoint_mm() and a lock ordering problem in\ndo_restore_mm().\n"))
         #expect(run.stdout.contains("-- \nmmreview 0.1.0 (libclang 14.0.6)"))
     }
 

@@ -18,6 +18,8 @@ import Testing
         let description = check.description
         return description.triggering.enumerated().map { Example(rule: description.id, index: $0.offset, source: $0.element, triggers: true) }
             + description.nonTriggering.enumerated().map { Example(rule: description.id, index: $0.offset, source: $0.element, triggers: false) }
+            // What `rules explain` recommends writing instead must itself pass.
+            + (description.instead.isEmpty ? [] : [Example(rule: description.id, index: description.nonTriggering.count, source: description.instead, triggers: false)])
     }
 
     @Test(arguments: examples)
