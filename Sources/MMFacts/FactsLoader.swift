@@ -108,7 +108,7 @@ public struct FactsLoader: Sendable {
                            allocators: allocators)
     }
 
-    private func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
+    func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)

@@ -8,7 +8,9 @@ protocol StatusCommand: ParsableCommand {
 
 enum Subcommands {
     /// One entry per subcommand, each defined in its own file.
-    static let all: [String: any ParsableCommand.Type] = [:]
+    static let all: [String: any ParsableCommand.Type] = [
+        "scan": ScanCommand.self,
+    ]
 }
 
 /// Parses and runs a subcommand; usage errors exit 2 with the subcommand's usage line.
