@@ -19,16 +19,15 @@ public struct InputReader: Sendable {
         let messages = Mail.splitMbox(splitByteLines(bytes[...]))
         var patches: [Patch] = []
         var allLines: [String] = []
+        var failure: String?
         for message in messages {
             let read = Self.patches(in: message, name: name, firstIndex: firstIndex + patches.count)
             allLines += read.bodyLines
             patches += read.patches
+            failure = failure ?? read.failure
         }
         if patches.isEmpty {
-            if Self.looksFlattened(allLines) {
-                throw InputError(input: name, message: "the message's line breaks were lost (a diff appears "
-                                 + "flattened onto one line); mmreview cannot rebuild the patch from it")
-            }
+            if let failure { throw InputError(input: name, message: failure) }
             throw InputError(input: name, message: "no patch found in \(shown): expected a unified diff, "
                              + "a git format-patch mail, or a mail quoting one")
         }
@@ -55,6 +54,28 @@ public struct InputReader: Sendable {
             info.date = page.date
             body = page.bodyLines
         }
+        var patches = patchesInBody(body, info: info, name: name, firstIndex: firstIndex, note: nil)
+        var failure: String?
+        if patches.isEmpty && looksFlattened(body) {
+            switch FlattenedText.recover(body) {
+            case .rebuilt(let lines, let note):
+                body = lines
+                patches = patchesInBody(lines, info: info, name: name, firstIndex: firstIndex, note: note)
+                if patches.isEmpty { failure = flattenedFailure("no diff in the rebuilt lines") }
+            case .failed(let reason):
+                failure = flattenedFailure(reason)
+            }
+        }
+        return MessageContent(info: info, bodyLines: body, patches: patches, failure: failure)
+    }
+
+    static func flattenedFailure(_ reason: String) -> String {
+        "the message's line breaks were lost (a diff appears flattened onto one line) and mmreview cannot "
+            + "rebuild the patch reliably: \(reason)"
+    }
+
+    private static func patchesInBody(_ body: [String], info: MessageInfo, name: String, firstIndex: Int,
+                                      note: String?) -> [Patch] {
         let quoted = body.map(QuotedLine.init)
         var parser = DiffParser(lines: quoted)
         var previousEnd = 0
@@ -66,10 +87,10 @@ public struct InputReader: Sendable {
                 ?? description.split(separator: "\n").first.map { String($0).trimmed } ?? ""
             let origin = PatchOrigin(input: name, index: firstIndex + patches.count, subject: title,
                                      messageID: info.messageID, author: info.author, date: info.date,
-                                     quoted: diff.depth > 0)
+                                     quoted: diff.depth > 0, note: note)
             patches.append(Patch(origin: origin, description: description, files: diff.files))
         }
-        return MessageContent(info: info, bodyLines: body, patches: patches, failure: nil)
+        return patches
     }
 
     /// `<a@b> <c@d>` (or separated by commas and folding) as ["a@b", "c@d"].

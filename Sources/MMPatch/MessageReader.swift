@@ -20,7 +20,7 @@ public struct MessageContent: Sendable {
     public var bodyLines: [String]
     public var patches: [Patch]
     /// Why the message could not be read for patches when it plainly holds one (a diff flattened
-    /// onto one line that could not be rebuilt); nil otherwise.
+    /// onto one line that could not be rebuilt reliably); nil otherwise.
     public var failure: String?
 }
 
@@ -30,12 +30,7 @@ public struct MessageReader: Sendable {
     public init() {}
 
     public func read(bytes: [UInt8], name: String) -> MessageContent {
-        var content = InputReader.patches(in: splitByteLines(bytes[...]), name: name, firstIndex: 0)
-        if content.patches.isEmpty && InputReader.looksFlattened(content.bodyLines) {
-            content.failure = "the message's line breaks were lost (a diff appears flattened onto one line); "
-                + "mmreview cannot rebuild the patch from it"
-        }
-        return content
+        InputReader.patches(in: splitByteLines(bytes[...]), name: name, firstIndex: 0)
     }
 
     /// `Re: [PATCH] foo` → `[PATCH] foo`: the subject threads fall back on.

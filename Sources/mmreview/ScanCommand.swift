@@ -32,18 +32,23 @@ struct ScanCommand: StatusCommand {
     @Option(help: "Worker threads (default: one per core).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(name: .customLong("batch-size"), help: "Messages stored per transaction (what a crash can cost).")
+    var batchSize: Int = 500
+
     @Option(name: .customLong("rules"), help: "A directory of extra YAML lock facts, added to the bundled Rules/.")
     var rulesDirectory: String?
 
     func validate() throws {
         if archives.isEmpty { throw ValidationError("no archive: give mbox files, Maildirs, public-inbox repositories or page directories") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
 
     func execute() -> Int32 {
         var options = ScanOptions(archives: archives, database: database, toolVersion: toolVersion)
         options.quoting = quoting
         options.workers = jobs
+        options.batchSize = batchSize
         options.rulesDirectory = rulesDirectory
         options.showProgress = isatty(STDERR_FILENO) == 1
         do {

@@ -74,7 +74,8 @@ final class ScanTests: XCTestCase {
         let database = directory + "/killed.sqlite"
         let process = Process()
         process.executableURL = Repository.executable
-        process.arguments = ["scan", Repository.slice, "--db", database, "--jobs", "1"]
+        // One message per transaction and one worker: the scan is still running after its first commit.
+        process.arguments = ["scan", Repository.slice, "--db", database, "--jobs", "1", "--batch-size", "1"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -84,7 +85,7 @@ final class ScanTests: XCTestCase {
         while process.isRunning && Date() < deadline {
             stored = (try? DatabaseCounts(database).messages) ?? 0
             if stored > 0 { break }
-            usleep(20_000)
+            usleep(5_000)
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -155,12 +156,26 @@ final class ScanTests: XCTestCase {
 
     func testPageDirectoryRecordsFindingsAgreementsAndFailures() throws {
         let directory = try temporaryDirectory(self)
+        // The five seed pages, and seed 004 with one quoted line taken out of its flattened text,
+        // which can no longer be rebuilt reliably.
+        let pages = directory + "/pages"
+        try FileManager.default.copyItem(atPath: Repository.seeds, toPath: pages)
+        let seed004 = try String(contentsOfFile: pages + "/004_135183a29977c0f3.txt", encoding: .utf8)
+        try seed004.replacingOccurrences(of: " > + nested_anon_vma = NULL;", with: "")
+            .write(toFile: pages + "/004-cut.txt", atomically: true, encoding: .utf8)
         let database = directory + "/results.sqlite"
-        let result = try mmreview(["scan", Repository.seeds, "--db", database])
+        let result = try mmreview(["scan", pages, "--db", database])
         XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("6 messages read, 0 already stored, 6 stored (1 failed)"), result.stdout)
         let counts = try DatabaseCounts(database)
-        XCTAssertEqual(counts.messages, 5)
+        XCTAssertEqual(counts.messages, 6)
+        XCTAssertEqual(counts.patches, 5, "seed 004's flattened patch is rebuilt and reviewed")
         XCTAssertGreaterThan(counts.findings, 0)
+        let failures: [String] = try query(database, "SELECT source || ': ' || failure FROM messages WHERE failure IS NOT NULL")
+        XCTAssertEqual(failures, [pages + "/004-cut.txt:0: the message's line breaks were lost (a diff appears "
+                                  + "flattened onto one line) and mmreview cannot rebuild the patch reliably: the "
+                                  + "lines of hunk '@@ -1671,9 +1672,16 @@' do not add up to its line counts, so "
+                                  + "its line breaks cannot be told apart from ' > ' in the code"])
         // Seed 001: the reviewer asked for the result of ctx->write() to be checked on the very
         // lines mmreview flags as unchecked-return.
         let agreed: [String] = try query(database, """
