@@ -9,6 +9,7 @@ protocol StatusCommand: ParsableCommand {
 enum Subcommands {
     /// One entry per subcommand, each defined in its own file.
     static let all: [String: any ParsableCommand.Type] = [
+        "merge": MergeCommand.self,
         "report": ReportCommand.self,
         "scan": ScanCommand.self,
     ]
