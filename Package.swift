@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module graph (one direction only):
 //   MMCore ← MMPatch ← MMExtract(CClang) ← MMAnalysis(MMFacts) ← MMChecks ← MMReport ← MMReview ← MMEval ← mmreview
+//   MMScan (archives → MMReview → SQLite through GRDB) sits beside the pipeline: MMReview ← MMScan ← mmreview
 // No libclang type leaves MMExtract; everything after it works on MMCore values.
 let clangFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
 
@@ -15,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .target(name: "MMCore"),
@@ -31,8 +33,12 @@ let package = Package(
                 swiftSettings: clangFlags),
         .target(name: "MMEval",
                 dependencies: ["MMCore", "MMReview", .product(name: "Yams", package: "Yams")]),
+        .target(name: "MMScan",
+                dependencies: ["MMReview", "MMReport", "MMPatch", "MMFacts", "MMCore",
+                               .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: clangFlags),
         .executableTarget(name: "mmreview",
-                          dependencies: ["MMReview", "MMEval", "MMChecks", "MMCore", "MMFacts", "MMReport", "MMConfig",
+                          dependencies: ["MMReview", "MMEval", "MMScan", "MMChecks", "MMCore", "MMFacts", "MMReport", "MMConfig",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: clangFlags),
         .testTarget(name: "MMPatchTests", dependencies: ["MMPatch", "MMCore"]),
@@ -43,6 +49,9 @@ let package = Package(
         .testTarget(name: "MMConfigTests", dependencies: ["MMConfig", "MMCore"]),
         .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"],
                     exclude: ["Snapshots"], swiftSettings: clangFlags),
+        .testTarget(name: "MMScanTests", dependencies: ["MMScan", "MMPatch", "MMCore",
+                                                        .product(name: "GRDB", package: "GRDB.swift")],
+                    swiftSettings: clangFlags),
     ],
     swiftLanguageModes: [.v6]
 )

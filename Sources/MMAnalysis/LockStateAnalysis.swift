@@ -172,8 +172,19 @@ public struct LockStateAnalysis: Sendable {
         }
         let learned = ConditionFacts.learned(at: graph.nodes[node])
         if learned.isEmpty { return states }
+        let nullHere = Set(learned.filter { !$0.value }.map(\.atom))
         var result = Set<LockState>()
-        for var state in states where ConditionFacts.assume(learned, into: &state.facts) { result.insert(state) }
+        for var state in states where ConditionFacts.assume(learned, into: &state.facts) {
+            // A lock presumed taken in unseen code was not taken through a NULL pointer:
+            // `if (nested_anon_vma) spin_unlock(&nested_anon_vma->lock);` holds nothing when it is NULL.
+            if !nullHere.isEmpty {
+                state.locks = state.locks.filter { _, record in
+                    record.status != .presumedHeld || !ConditionFacts.dereferencedBases(of: record.event.display)
+                        .contains { nullHere.contains(ConditionFacts.atom($0)) }
+                }
+            }
+            result.insert(state)
+        }
         return result
     }
 

@@ -13,9 +13,11 @@ public struct PatchOrigin: Sendable, Hashable, Codable {
     public var date: String?
     /// True when the patch was found quoted (with `> `) in a reply rather than posted.
     public var quoted: Bool
+    /// What the user should know about how the patch was read (its text had to be rebuilt).
+    public var note: String?
 
     public init(input: String, index: Int, subject: String = "", messageID: String? = nil,
-                author: String? = nil, date: String? = nil, quoted: Bool = false) {
+                author: String? = nil, date: String? = nil, quoted: Bool = false, note: String? = nil) {
         self.input = input
         self.index = index
         self.subject = subject
@@ -23,6 +25,7 @@ public struct PatchOrigin: Sendable, Hashable, Codable {
         self.author = author
         self.date = date
         self.quoted = quoted
+        self.note = note
     }
 }
 

@@ -19,49 +19,90 @@ public struct InputReader: Sendable {
         let messages = Mail.splitMbox(splitByteLines(bytes[...]))
         var patches: [Patch] = []
         var allLines: [String] = []
+        var failure: String?
         for message in messages {
-            let mail = Mail.read(message)
-            var subject: String?
-            var author: String?
-            var date: String?
-            var messageID: String?
-            var body = mail.bodyLines
-            if let headers = mail.headers {
-                subject = headers.value("Subject")
-                author = headers.value("From")
-                date = headers.value("Date")
-                messageID = headers.value("Message-ID").map(Self.stripAngles)
-            } else {
-                let page = ArchivePage.read(body)
-                subject = page.subject
-                author = page.author
-                date = page.date
-                body = page.bodyLines
-            }
-            allLines += body
-            let quoted = body.map(QuotedLine.init)
-            var parser = DiffParser(lines: quoted)
-            var previousEnd = 0
-            for diff in parser.parse() {
-                let description = Self.description(quoted, from: previousEnd, to: diff.firstLine, depth: diff.depth)
-                previousEnd = diff.lastLine + 1
-                let title = subject.map(Self.cleanSubject)
-                    ?? description.split(separator: "\n").first.map { String($0).trimmed } ?? ""
-                let origin = PatchOrigin(input: name, index: firstIndex + patches.count, subject: title,
-                                         messageID: messageID, author: author, date: date,
-                                         quoted: diff.depth > 0)
-                patches.append(Patch(origin: origin, description: description, files: diff.files))
-            }
+            let read = Self.patches(in: message, name: name, firstIndex: firstIndex + patches.count)
+            allLines += read.bodyLines
+            patches += read.patches
+            failure = failure ?? read.failure
         }
         if patches.isEmpty {
-            if Self.looksFlattened(allLines) {
-                throw InputError(input: name, message: "the message's line breaks were lost (a diff appears "
-                                 + "flattened onto one line); mmreview cannot rebuild the patch from it")
-            }
+            if let failure { throw InputError(input: name, message: failure) }
             throw InputError(input: name, message: "no patch found in \(shown): expected a unified diff, "
                              + "a git format-patch mail, or a mail quoting one")
         }
         return patches
+    }
+
+    /// One message's metadata, decoded body and the patches in it (posted or quoted).
+    static func patches(in message: [ByteLine], name: String, firstIndex: Int) -> MessageContent {
+        let mail = Mail.read(message)
+        var info = MessageInfo()
+        var body = mail.bodyLines
+        if let headers = mail.headers {
+            info.subject = headers.value("Subject")
+            info.author = headers.value("From")
+            info.date = headers.value("Date")
+            info.messageID = headers.value("Message-ID").map(Self.stripAngles)
+            info.inReplyTo = headers.value("In-Reply-To").flatMap(Self.messageIDs).flatMap(\.first)
+            info.references = headers.value("References").map(Self.messageIDs) ?? []
+            info.list = headers.value("List-Id").map(Self.stripAngles)
+        } else {
+            let page = ArchivePage.read(body)
+            info.subject = page.subject
+            info.author = page.author
+            info.date = page.date
+            body = page.bodyLines
+        }
+        var patches = patchesInBody(body, info: info, name: name, firstIndex: firstIndex, note: nil)
+        var failure: String?
+        if patches.isEmpty && looksFlattened(body) {
+            switch FlattenedText.recover(body) {
+            case .rebuilt(let lines, let note):
+                body = lines
+                patches = patchesInBody(lines, info: info, name: name, firstIndex: firstIndex, note: note)
+                if patches.isEmpty { failure = flattenedFailure("no diff in the rebuilt lines") }
+            case .failed(let reason):
+                failure = flattenedFailure(reason)
+            }
+        }
+        return MessageContent(info: info, bodyLines: body, patches: patches, failure: failure)
+    }
+
+    static func flattenedFailure(_ reason: String) -> String {
+        "the message's line breaks were lost (a diff appears flattened onto one line) and mmreview cannot "
+            + "rebuild the patch reliably: \(reason)"
+    }
+
+    private static func patchesInBody(_ body: [String], info: MessageInfo, name: String, firstIndex: Int,
+                                      note: String?) -> [Patch] {
+        let quoted = body.map(QuotedLine.init)
+        var parser = DiffParser(lines: quoted)
+        var previousEnd = 0
+        var patches: [Patch] = []
+        for diff in parser.parse() {
+            let description = Self.description(quoted, from: previousEnd, to: diff.firstLine, depth: diff.depth)
+            previousEnd = diff.lastLine + 1
+            let title = info.subject.map(Self.cleanSubject)
+                ?? description.split(separator: "\n").first.map { String($0).trimmed } ?? ""
+            let origin = PatchOrigin(input: name, index: firstIndex + patches.count, subject: title,
+                                     messageID: info.messageID, author: info.author, date: info.date,
+                                     quoted: diff.depth > 0, note: note)
+            patches.append(Patch(origin: origin, description: description, files: diff.files))
+        }
+        return patches
+    }
+
+    /// `<a@b> <c@d>` (or separated by commas and folding) as ["a@b", "c@d"].
+    static func messageIDs(_ value: String) -> [String] {
+        var ids: [String] = []
+        var rest = Substring(value)
+        while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
+            let id = rest[rest.index(after: open)..<close].trimmed
+            if !id.isEmpty { ids.append(id) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return ids
     }
 
     /// The text before the diff, quote markers removed. For a quoted patch only the lines quoted

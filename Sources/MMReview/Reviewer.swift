@@ -81,6 +81,13 @@ public final class Reviewer {
                 errors.append(error)
             }
         }
+        var result = review(patches: patches)
+        result.errors = errors
+        return result
+    }
+
+    /// Reviews patches already read (a batch scan reads messages itself).
+    public func review(patches: [Patch]) -> ReviewResult {
         var findings: [Finding] = []
         var functions: [ExtractedFunction] = []
         for patch in patches {
@@ -95,7 +102,7 @@ public final class Reviewer {
         }
         if !options.showUnchanged { findings.removeAll { $0.status == .unchanged } }
         findings.sort(by: Finding.reportOrder)
-        return ReviewResult(patches: patches, findings: findings, errors: errors, functions: functions)
+        return ReviewResult(patches: patches, findings: findings, errors: [], functions: functions)
     }
 
     /// Runs every check on both sides and labels each finding introduced, fixed or unchanged.

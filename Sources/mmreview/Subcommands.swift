@@ -12,6 +12,9 @@ enum Subcommands {
         "eval": EvalCommand.self,
         "install-hook": InstallHookCommand.self,
         "rules": RulesCommand.self,
+        "merge": MergeCommand.self,
+        "report": ReportCommand.self,
+        "scan": ScanCommand.self,
     ]
 }
 

@@ -119,6 +119,12 @@ struct MMReviewCommand: ParsableCommand {
             let named = error.message.hasPrefix(error.input + " ") ? error.message : "\(error.input): \(error.message)"
             printError("mmreview: \(named)")
         }
+        // How an input was read when that was out of the ordinary (a flattened diff rebuilt).
+        var noted: Set<String> = []
+        for patch in result.patches {
+            guard let note = patch.origin.note, noted.insert(patch.origin.input + note).inserted else { continue }
+            printError("mmreview: note: \(patch.origin.input): \(note)")
+        }
         let threshold = failOn ?? configuration.failOn ?? .warning
         let failing = result.findings.contains { $0.status != .fixed && $0.severity >= threshold }
         // --quiet: nothing on standard output unless something fails (the pre-send hook's case).

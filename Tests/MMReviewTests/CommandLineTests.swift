@@ -104,10 +104,16 @@ import Testing
         #expect(run.stderr.contains("/nonexistent/patch.diff: no such file"))
     }
 
-    @Test func flattenedArchivePageExitsTwoWithReason() throws {
-        let run = try runMMReview(["Corpus/seeds/004_135183a29977c0f3.txt"])
-        #expect(run.status == 2)
-        #expect(run.stderr.contains("004_135183a29977c0f3.txt: the message's line breaks were lost"))
+    /// Seed 004's page lost its line breaks; the patch is rebuilt from its quote and diff markers,
+    /// the user is told so, and the reviewer's use-after-unlock is found.
+    @Test func flattenedArchivePageIsRebuiltWithANote() throws {
+        let run = try runMMReview(["--format", "gcc", "Corpus/seeds/004_135183a29977c0f3.txt"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("mmreview: note: Corpus/seeds/004_135183a29977c0f3.txt: the message's line "
+                                    + "breaks were lost; its patch (10 hunks) was rebuilt from the '> ' quote and "
+                                    + "diff markers, each hunk checked against its line counts"))
+        #expect(run.stdout.contains("mm/rmap.c:291:1: warning: 'root_anon_vma' is used here after "
+                                    + "'anon_vma->lock' was dropped"))
         #expect(!run.stderr.contains("Fatal error"))
     }
 
