@@ -203,12 +203,14 @@ public struct EmailReporter: Reporter {
                 currentHunk = nil
                 lastQuoted = -1
             }
+            // Code the reader has just read in the quote is not repeated in the notes.
+            let justQuoted = Set(pending.map { TextStyle.trimmed($0.drop { $0 == ">" || $0 == " " || $0 == "+" || $0 == "-" }) })
             if !pending.isEmpty {
                 blocks.append(pending)
                 pending = []
             }
             let key = finding.rule + "\u{0}" + finding.message
-            blocks.append(said.contains(key) ? ["Same here."] : comment(finding))
+            blocks.append(said.contains(key) ? ["Same here."] : comment(finding, justQuoted: justQuoted))
             said.insert(key)
             commentedBefore = true
         }
@@ -217,7 +219,7 @@ public struct EmailReporter: Reporter {
 
     /// The finding's message as a sentence, wrapped, then one sentence per note naming the code it
     /// points at.
-    private func comment(_ finding: Finding) -> [String] {
+    private func comment(_ finding: Finding, justQuoted: Set<String> = []) -> [String] {
         let message = TextStyle.trimmed(finding.message)
         var text = message.isEmpty
             ? "This looks like \(TextStyle.problemPhrase(rule: finding.rule))."
@@ -227,7 +229,7 @@ public struct EmailReporter: Reporter {
         }
         var lines = TextStyle.wrap(text, width: width)
         for note in finding.notes {
-            lines += noteLines(note, finding: finding)
+            lines += noteLines(note, finding: finding, justQuoted: justQuoted)
         }
         return lines
     }
@@ -236,7 +238,7 @@ public struct EmailReporter: Reporter {
     /// would point at it, instead of a line number; a note's "here" is dropped for it, and a note
     /// in another file names that file. The code moves to its own indented line when the sentence
     /// would not fit.
-    private func noteLines(_ note: FindingNote, finding: Finding) -> [String] {
+    private func noteLines(_ note: FindingNote, finding: Finding, justQuoted: Set<String>) -> [String] {
         var message = TextStyle.trimmed(TextStyle.singleLine(note.message))
         if message.hasSuffix(".") { message.removeLast() }
         if message == "here" {
@@ -248,6 +250,9 @@ public struct EmailReporter: Reporter {
         let lead = TextStyle.capitalized(message)
         let code = TextStyle.trimmed(TextStyle.singleLine(note.code))
         if code.isEmpty { return TextStyle.wrap(lead + ".", width: width) }
+        if note.file == finding.file && note.line < finding.line && justQuoted.contains(code) {
+            return TextStyle.wrap(lead + " above.", width: width)
+        }
         let oneLine = lead + ": " + code
         if oneLine.count <= width { return [oneLine] }
         return TextStyle.wrap(lead + ":", width: width) + ["    " + code]

@@ -99,6 +99,8 @@ struct InstallHookCommand: StatusCommand {
             \(marker)
             # Reviews each mail git send-email is about to send; remove with
             # 'mmreview install-hook --uninstall', skip once with 'git send-email --no-validate'.
+            # A mail without a diff (a series' cover letter) has nothing to review.
+            grep -q -e '^diff ' -e '^--- ' "$1" || exit 0
             \(shellQuoted(executable)) --quiet --format gcc --fail-on \(failOn.rawValue)\(configOption) "$1"
             status=$?
             case $status in

@@ -29,7 +29,7 @@ import Testing
 
     checkpoint_obj() writes to the image file and so may take the inode
     lock; is 'mm->mmap_sem' released on every path that reaches it?
-    mmap_sem is released: up_read(&mm->mmap_sem);
+    mmap_sem is released above.
     """
 
     @Test func writesAReplyToThePatch() {

@@ -25,16 +25,24 @@ import Testing
             + "Return at once.\n---\n" + String(decoding: newFilePatch(source: Self.leakSource), as: UTF8.self) + "-- \n2.39.5\n"
         let run = try runMMReview(["-"], stdin: Array(mail.utf8))
         #expect(run.status == 1)
-        let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(Array(lines.prefix(4)) == [
-            "Subject: Re: [PATCH] mm: bail out early when g() fails",
-            "In-Reply-To: <20261123-1-dev@example.org>",
-            "References: <20261123-1-dev@example.org>",
-            "",
-        ])
-        #expect(lines.contains("> +int f(struct mm_struct *mm)"))
-        #expect(lines.contains("f() returns here with 'mm->mmap_lock' still held."))
-        #expect(lines.contains("'mm->mmap_lock' is taken: mmap_read_lock(mm);"))
+        #expect(run.stdout == """
+            Subject: Re: [PATCH] mm: bail out early when g() fails
+            In-Reply-To: <20261123-1-dev@example.org>
+            References: <20261123-1-dev@example.org>
+
+            > +int f(struct mm_struct *mm)
+            [ ... ]
+            > +\tmmap_read_lock(mm);
+            > +\tret = g(mm);
+            > +\tif (ret)
+            > +\t\treturn ret;
+
+            f() returns here with 'mm->mmap_lock' still held.
+            'mm->mmap_lock' is taken above.
+
+            -- \nmmreview 0.1.0 (libclang 14.0.6)
+
+            """)
     }
 
     @Test func sarifOfASeedIsAcceptedByTheSchema() throws {
@@ -77,6 +85,16 @@ import Testing
     @Test func noColourWhenNotATerminal() throws {
         let run = try runMMReview(["--format", "gcc", Self.seed000])
         #expect(!run.stdout.contains("\u{1B}"))
+    }
+
+    /// On a terminal (a pseudo-terminal from util-linux's `script`): colour, unless NO_COLOR is set.
+    @Test(.enabled(if: programAvailable("script", ["-V"]))) func colourOnATerminalUnlessNoColour() throws {
+        let command = "\(Repository.executable.path) --format gcc \(Self.seed000)"
+        let tty = try runProgram("script", ["-qec", command, "/dev/null"], in: Repository.root, unset: ["NO_COLOR"])
+        #expect(tty.stdout.hasPrefix("\u{1B}[1mcheckpoint/memory.c:693:1:\u{1B}[0m \u{1B}[1;36mnote\u{1B}[0m: fixed by this patch:"), "\(tty.stdout.prefix(200))")
+        let plain = try runProgram("script", ["-qec", command, "/dev/null"], in: Repository.root, environment: ["NO_COLOR": "1"])
+        #expect(plain.stdout.hasPrefix("checkpoint/memory.c:693:1: note: fixed by this patch:"))
+        #expect(!plain.stdout.contains("\u{1B}"))
     }
 
     // MARK: configuration

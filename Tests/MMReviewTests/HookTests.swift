@@ -86,6 +86,25 @@ import Testing
         #expect(!sent.stderr.contains("mmreview"))
     }
 
+    /// A series with a cover letter: the cover letter has no diff and passes silently.
+    @Test(.enabled(if: sendEmailAvailable)) func coverLetterPassesQuietly() throws {
+        let repo = try Repo(after: Self.fixed)
+        defer { repo.remove() }
+        #expect(try repo.mmreview(["install-hook"]).status == 0)
+        try repo.git("format-patch", "-1", "--cover-letter", "-o", "series")
+        let series = try FileManager.default.contentsOfDirectory(atPath: repo.url.appendingPathComponent("series").path).sorted()
+        #expect(series.count == 2)
+        // send-email refuses git's template subject; a real cover letter has its own.
+        let cover = repo.url.appendingPathComponent("series").appendingPathComponent(series[0])
+        let text = try String(contentsOf: cover, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "*** SUBJECT HERE ***", with: "mm: change f()").utf8).write(to: cover)
+        let sent = try runProgram("git", ["send-email", "--dry-run", "--confirm=never", "--to=list@example.org",
+                                          "--suppress-cc=all"] + series.map { "series/" + $0 }, in: repo.url)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(!sent.stderr.contains("mmreview"), "\(sent.stderr)")
+        #expect(sent.stdout.components(separatedBy: "Dry-OK").count == 3)
+    }
+
     @Test(.enabled(if: sendEmailAvailable)) func failOnErrorLetsWarningsThrough() throws {
         // A reference leak is a warning; with --fail-on error the mail goes.
         let source = "int f(struct mm_struct *mm)\n{\n\tstruct file *file = mm->exe_file;\n\tget_file(file);\n\tif (g(file))\n\t\treturn -EIO;\n\tfput(file);\n\treturn 0;\n}\n"

@@ -3,7 +3,7 @@ import Foundation
 /// Runs any program (git, b4, the mmreview binary) in a directory with extra environment, output
 /// through temporary files so that a large output cannot block the child.
 func runProgram(_ executable: String, _ arguments: [String], in directory: URL,
-                environment: [String: String] = [:], stdin: [UInt8] = []) throws -> ProcessResult {
+                environment: [String: String] = [:], unset: [String] = [], stdin: [UInt8] = []) throws -> ProcessResult {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mmreview-prog-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -27,6 +27,7 @@ func runProgram(_ executable: String, _ arguments: [String], in directory: URL,
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     env["GIT_CONFIG_GLOBAL"] = "/dev/null"
     for (key, value) in environment { env[key] = value }
+    for key in unset { env[key] = nil }
     process.environment = env
     process.standardInput = try FileHandle(forReadingFrom: inURL)
     process.standardOutput = try FileHandle(forWritingTo: outURL)
