@@ -27,6 +27,9 @@ public struct FlowNode: Sendable, Hashable {
 /// A control-flow graph built from a FunctionModel's statement tree. Node 0 is the entry.
 public struct ControlFlowGraph: Sendable {
     public private(set) var nodes: [FlowNode]
+    /// Edges from unseen code to a label nothing visible jumps to (its gotos are out of sight),
+    /// by source node: such a jump may come from before anything the unseen code took.
+    public private(set) var hiddenGotos: [Int: Set<Int>] = [:]
 
     /// - Parameter noReturn: functions that never return (panic, BUG): a statement calling one
     ///   ends its path without reaching an exit.
@@ -41,6 +44,7 @@ public struct ControlFlowGraph: Sendable {
         builder.link(ends, to: end)
         builder.resolvePendingGotos()
         nodes = builder.nodes
+        hiddenGotos = builder.hiddenGotos
     }
 
     public var exits: [Int] {
@@ -67,6 +71,7 @@ private struct Builder {
     var breakTargets: [[Int]] = []
     var continueTargets: [Int?] = []
     var switchDispatch: [Int] = []
+    var hiddenGotos: [Int: Set<Int>] = [:]
 
     mutating func add(_ action: FlowAction, line: Int) -> Int {
         nodes.append(FlowNode(action: action, successors: [], line: line))
@@ -245,6 +250,7 @@ private struct Builder {
         for label in labels.values where !hasPredecessor[label] {
             let before = gaps.filter { nodes[$0].line < nodes[label].line }
             link(before, to: label)
+            for gap in before { hiddenGotos[gap, default: []].insert(label) }
         }
     }
 }

@@ -182,8 +182,10 @@ public struct ResourceLeakCheck: FunctionCheck {
         let pairs = context.facts.pairs
         guard !pairs.isEmpty else { return [] }
         let calls = context.model.body.allCalls
-        // Cheap exit: most functions take nothing the pairs know.
-        guard calls.contains(where: { call in pairs.contains { $0.acquire == call.functionName } }) else { return [] }
+        // Cheap exit: most functions take or drop nothing the pairs know.
+        guard calls.contains(where: { call in
+            pairs.contains { $0.acquire == call.functionName || $0.releases.contains(call.callee) }
+        }) else { return [] }
         var walk = ResourceWalk(context: context, pairs: pairs)
         walk.run()
         return walk.findings(check: self, context: context)
@@ -203,6 +205,9 @@ private struct HeldResource: Hashable {
     var passed = false
     /// Code the patch does not show ran since the acquire, which may have stored or released it.
     var throughGap = false
+    /// Taken in code the patch does not show: presumed from a release in sight, in the last
+    /// stretch of unseen code before it.
+    var presumed = false
 
     /// The variable whose structure holds a member object: `new` for `new->vm_file`.
     var holder: String? {
@@ -249,6 +254,68 @@ private struct ResourceWalk {
             }
         }
         releasedNames = released
+        presumedAt = Self.presumedResources(graph: graph, pairs: pairs, model: context.model,
+                                            variables: variables)
+    }
+
+    /// Where a reference or allocation released in sight but taken nowhere in sight was taken:
+    /// the entry (for an image that starts mid-function) or a gap, whichever is the last stretch
+    /// of unseen code before the release. Only plain local names are followed.
+    let presumedAt: [Int: [(object: String, pairIndex: Int)]]
+
+    static func presumedResources(graph: ControlFlowGraph, pairs: [ResourcePair], model: FunctionModel,
+                                  variables: LifetimeVariables) -> [Int: [(object: String, pairIndex: Int)]] {
+        var releases: [Int: (object: String, pairIndex: Int)] = [:]
+        var acquired = Set<String>()
+        for (index, node) in graph.nodes.enumerated() {
+            guard case .call(let call) = node.action else { continue }
+            for (pairIndex, pair) in pairs.enumerated() {
+                if pair.acquire == call.functionName, let object = object(pair.acquireObject, of: call) {
+                    acquired.insert(object)
+                }
+                if pair.releases.contains(call.callee), let object = object(pair.releaseObject, of: call),
+                   LifetimeText.isIdentifier(object), !model.parameterNames.contains(object) {
+                    releases[index] = (object, pairIndex)
+                }
+            }
+        }
+        releases = releases.filter { !acquired.contains($0.value.object) }
+        // A release under a condition about something else (`if (freeit) put_page(page);`) says the
+        // function owns the object only sometimes: no evidence of what the other exits owe.
+        let predecessors = graph.predecessors
+        releases = releases.filter { node, release in
+            !predecessors[node].contains { predecessor in
+                guard case .assume(let condition, _) = graph.nodes[predecessor].action else { return false }
+                return !LifetimeText.mentions(condition.text, release.object)
+            }
+        }
+        guard !releases.isEmpty else { return [:] }
+        var result: [Int: [(object: String, pairIndex: Int)]] = [:]
+        for start in graph.nodes.indices {
+            let isGap: Bool
+            if case .gap = graph.nodes[start].action { isGap = true } else { isGap = false }
+            guard isGap || (start == 0 && !model.startsAtDefinition) else { continue }
+            var found: [String: Int] = [:]
+            var seen: Set<Int> = [start]
+            var stack = graph.nodes[start].successors
+            while let node = stack.popLast() {
+                guard seen.insert(node).inserted else { continue }
+                if case .gap = graph.nodes[node].action { continue }
+                if let release = releases[node] { found[release.object] = release.pairIndex }
+                stack.append(contentsOf: graph.nodes[node].successors)
+            }
+            if !found.isEmpty { result[start] = found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        }
+        return result
+    }
+
+    /// Adds the resources presumed taken in the unseen code at `node`.
+    func presume(at node: Int, into state: inout ResourceState) {
+        for (object, pairIndex) in presumedAt[node] ?? [] where state.held[object] == nil {
+            state.held[object] = HeldResource(object: object, aliases: [object], acquireLine: graph.nodes[node].line,
+                                              acquireCallee: pairs[pairIndex].acquire, pairIndex: pairIndex,
+                                              presumed: true)
+        }
     }
 
     static func object(_ where: PairObject, of call: Call) -> String? {
@@ -263,7 +330,9 @@ private struct ResourceWalk {
     }
 
     mutating func run() {
-        statesAt[0] = [ResourceState()]
+        var entry = ResourceState()
+        presume(at: 0, into: &entry)
+        statesAt[0] = [entry]
         var worklist = [0]
         var queued: Set<Int> = [0]
         var iterations = 0
@@ -276,7 +345,15 @@ private struct ResourceWalk {
                 if let next = transfer(state, node: node) { outgoing.insert(next) }
             }
             for successor in graph.nodes[node].successors {
-                let incoming = assume(outgoing, at: successor)
+                var incoming = assume(outgoing, at: successor)
+                if graph.hiddenGotos[node]?.contains(successor) == true {
+                    // An unseen goto may leave before the unseen code took what is presumed.
+                    incoming = Set(incoming.map { state in
+                        var state = state
+                        state.held = state.held.filter { !$0.value.presumed }
+                        return state
+                    })
+                }
                 let merged = Self.merge(statesAt[successor].union(incoming))
                 if merged != statesAt[successor] {
                     statesAt[successor] = merged
@@ -309,6 +386,7 @@ private struct ResourceWalk {
             // Unseen code may change any variable and may store or release what is held.
             state.facts = []
             for key in state.held.keys { state.held[key]?.throughGap = true }
+            presume(at: node, into: &state)
         case .exit(_, let value):
             for resource in state.held.values where isLeak(resource, state: state, value: value) {
                 leaks.insert(LeakSite(exitNode: node, resource: resource))
@@ -411,6 +489,14 @@ private struct ResourceWalk {
     }
 
     func isLeak(_ resource: HeldResource, state: ResourceState, value: Expression?) -> Bool {
+        if resource.presumed {
+            // Taken out of sight, dropped in sight on other paths: this exit skips the drop. A NULL
+            // or handed-back object, or one given away since, is not for a path walk to judge.
+            if resource.passed { return false }
+            if state.facts.contains(Fact(atom: resource.object, value: false)) { return false }
+            if let value, LifetimeText.mentions(value.text, resource.object) { return false }
+            return true
+        }
         // The acquire failed on this path (`if (!p) return -ENOMEM;`).
         for alias in resource.aliases {
             if state.facts.contains(Fact(atom: alias, value: false)) { return false }
@@ -472,15 +558,20 @@ private struct ResourceWalk {
             let isReference = pair.acquireObject != .returnValue
             let releases = pair.releases.map { $0 + "()" }.joined(separator: " or ")
             let what = isReference ? "the reference to '\(resource.object)'" : "'\(resource.object)'"
-            var notes = [SideNote(line: resource.acquireLine,
-                                  message: isReference ? "\(resource.acquireCallee)() takes the reference here"
-                                                       : "\(resource.acquireCallee)() allocates it here")]
+            var notes: [SideNote] = []
+            if !resource.presumed {
+                notes.append(SideNote(line: resource.acquireLine,
+                                      message: isReference ? "\(resource.acquireCallee)() takes the reference here"
+                                                           : "\(resource.acquireCallee)() allocates it here"))
+            }
             if let releaseLine = releaseLine(of: resource, pair: pair, context: context) {
                 notes.append(SideNote(line: releaseLine, message: "it is released here on other paths"))
             }
             findings.append(SideFinding(
                 rule: check.description.id, severity: check.description.severity, line: exitLine,
-                message: "\(context.spokenFunction) returns here without \(releases) on \(what): is it leaked?",
+                message: "\(context.spokenFunction) returns here without \(releases) on \(what)"
+                    + (resource.presumed ? ", which its other exits drop (it is taken before the code the patch shows)" : "")
+                    + ": is it leaked?",
                 notes: notes, matchKey: "\(resource.object)|\(context.code(at: exitLine))"))
         }
         return findings
