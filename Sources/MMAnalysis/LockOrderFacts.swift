@@ -475,3 +475,65 @@ public struct LockAnnotation: Sendable, Hashable {
         return result
     }
 }
+
+extension LockOrderFacts {
+    /// Functions of the patch that drop a lock their caller holds: they release a lock they never
+    /// take, or say `__releases(lock)`.
+    public static func releasingHelpers(models: [FunctionModel], facts: KernelFacts) -> Set<String> {
+        let resolver = LockEventResolver(facts: facts)
+        var result = Set<String>()
+        for model in models where model.startsAtDefinition && !result.contains(model.name) {
+            if LockAnnotation.of(model).contains(where: { $0.kind == .releases }) {
+                result.insert(model.name)
+                continue
+            }
+            var acquired = Set<String>()
+            for call in model.body.allCalls {
+                guard let event = resolver.event(for: call) else { continue }
+                switch event.action {
+                case .acquire, .tryAcquire: acquired.insert(event.key)
+                case .release: if !acquired.contains(event.key) { result.insert(model.name) }
+                case .downgrade: break
+                }
+            }
+        }
+        return result
+    }
+
+    /// Whether, between where a lock was taken and `node`, the function may hand the object that
+    /// holds it (`inode` for `inode->i_lock`, `ptl` for `*ptl`) to a helper of the patch that drops
+    /// a caller's lock: past such a call, whether the lock is still held cannot be told
+    /// (inode_sleep_on_writeback() drops `inode->i_lock`).
+    public static func mayBeDroppedByHelper(_ record: LockRecord, before node: Int, in analysis: LockStateAnalysis,
+                                            releasing: Set<String>) -> Bool {
+        guard !releasing.isEmpty else { return false }
+        let event = record.event
+        var forms = Set(ConditionFacts.dereferencedBases(of: event.display).map(ConditionFacts.atom))
+        let display = ConditionFacts.atom(event.display)
+        forms.insert(display.hasPrefix("*") ? String(display.dropFirst()) : "&" + display)
+        let nodes = analysis.graph.nodes
+        let helperNodes = nodes.indices.filter { index in
+            guard case .call(let call) = nodes[index].action, let name = call.functionName, releasing.contains(name) else { return false }
+            return call.arguments.contains { forms.contains(ConditionFacts.atom($0)) }
+        }
+        if helperNodes.isEmpty { return false }
+        // Where the lock was taken: its acquire, or for a presumed lock the gap (or the entry).
+        let start = nodes.indices.first { index in
+            if let taken = analysis.events[index], taken.key == event.key, taken.call.line == record.acquiredLine { return true }
+            if case .gap(let line) = nodes[index].action, line == record.acquiredLine { return true }
+            return false
+        } ?? 0
+        let fromStart = reachable(from: start, in: analysis.graph)
+        return helperNodes.contains { fromStart.contains($0) && reachable(from: $0, in: analysis.graph).contains(node) }
+    }
+
+    /// Nodes reachable from `start` by one or more edges.
+    static func reachable(from start: Int, in graph: ControlFlowGraph) -> Set<Int> {
+        var seen = Set<Int>()
+        var stack = graph.nodes[start].successors
+        while let next = stack.popLast() {
+            if seen.insert(next).inserted { stack.append(contentsOf: graph.nodes[next].successors) }
+        }
+        return seen
+    }
+}

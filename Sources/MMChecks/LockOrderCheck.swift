@@ -166,11 +166,14 @@ public struct LockOrderCheck: FunctionCheck {
                                           facts: context.facts)
         let stated = context.patch.summaries.statedOrders
         let everywhere = context.patch.summaries.nestings[side] ?? []
+        let releasing = context.patch.summaries.releasingHelpers[side] ?? []
         var findings: [SideFinding] = []
         var reported = Set<String>()
         for nesting in own {
             guard let heldName = LockOrderFacts.orderName(of: nesting.held.event), let takenName = nesting.inner.orderName,
-                  heldName != takenName else { continue }
+                  heldName != takenName,
+                  !LockOrderFacts.mayBeDroppedByHelper(nesting.held, before: nesting.node, in: context.locks, releasing: releasing)
+            else { continue }
             let reason: String
             if let chain = context.facts.documentedOrder(outer: takenName, inner: heldName) {
                 reason = "the documented order is \(takenName) -> \(heldName) (\(chain.source))"

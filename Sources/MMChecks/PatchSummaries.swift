@@ -21,6 +21,8 @@ public struct PatchSummaries: Sendable {
     /// Every lock held while another is taken, in every function of the patch, per side (for ABBA
     /// pairs across functions).
     public var nestings: [Side: [LockNesting]] = [:]
+    /// Functions of the patch that drop a lock their caller holds, per side.
+    public var releasingHelpers: [Side: Set<String>] = [:]
     /// Functions of the patch that may sleep, and why, per side.
     public var helperSleeps: [Side: [String: String]] = [:]
 
@@ -34,6 +36,7 @@ public struct PatchSummaries: Sendable {
             let helpers = LockOrderFacts.helperLocks(models: ordered, facts: facts)
             helperLocks[side] = helpers
             helperSleeps[side] = LockOrderFacts.helperSleeps(models: ordered, facts: facts)
+            releasingHelpers[side] = LockOrderFacts.releasingHelpers(models: ordered, facts: facts)
             var found: [LockNesting] = []
             let sideModels = models.filter { $0.side == side }
             // A lock walk only for functions that can be half of an ABBA pair: it is the

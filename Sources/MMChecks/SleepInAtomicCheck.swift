@@ -137,6 +137,7 @@ public struct SleepInAtomicCheck: FunctionCheck {
     public func check(_ context: FunctionContext) -> [SideFinding] {
         let helpers = context.patch.summaries.helperSleeps[context.model.side] ?? [:]
         let asserted = assertedLocks(context.model)
+        let releasing = context.patch.summaries.releasingHelpers[context.model.side] ?? []
         var findings: [SideFinding] = []
         let analysis = context.locks
         for (index, node) in analysis.graph.nodes.enumerated() {
@@ -148,6 +149,7 @@ public struct SleepInAtomicCheck: FunctionCheck {
             guard let atomic = atomicLock(at: index, in: analysis, asserted: asserted) else { continue }
             // A helper of the patch handed the lock itself may drop it before it sleeps.
             if isHelperSleep(call, context: context, helpers: helpers), hands(atomic.event, to: call) { continue }
+            if LockOrderFacts.mayBeDroppedByHelper(atomic, before: index, in: analysis, releasing: releasing) { continue }
             let held = atomic.event
             let context2 = held.kind == .rcu ? "inside an RCU read-side section"
                 : held.kind == .preempt ? "with preemption disabled"
