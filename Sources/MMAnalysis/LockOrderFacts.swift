@@ -189,7 +189,7 @@ public enum LockOrderFacts {
     }
 
     /// "A -> B -> C" (arrows with blanks around them, so `mm->mmap_sem` is not one), "A nests
-    /// inside B", "A is taken inside B", "A before B". Both names must be locks: a class, one of its
+    /// inside B", "A nests outside B", "A is taken inside B", "A before B". Both names must be locks: a class, one of its
     /// member names, or a name that says lock, sem or mutex.
     public static func statedOrders(in text: String, facts: KernelFacts) -> [StatedOrder] {
         var result: [StatedOrder] = []
@@ -204,7 +204,7 @@ public enum LockOrderFacts {
         if start < bytes.count { sentences.append(String(decoding: bytes[start...], as: UTF8.self)) }
         for line in sentences {
             // Most lines state no order: skip them before splitting them into words.
-            guard ["->", "nest", "inside", "within", "before", "after"].contains(where: { hasBytes(line, $0) }) else { continue }
+            guard ["->", "nest", "inside", "outside", "within", "before", "after"].contains(where: { hasBytes(line, $0) }) else { continue }
             let words = tokens(line)
             var index = 0
             while index + 2 < words.count {
@@ -214,6 +214,8 @@ public enum LockOrderFacts {
                     pair = (a, b)
                 } else if ["inside", "within", "under"].contains(op), index + 2 < words.count {
                     pair = (b, a)
+                } else if op == "outside" {
+                    pair = (a, b)
                 } else if op == "before" {
                     pair = (a, b)
                 } else if op == "after" {

@@ -90,6 +90,22 @@ public struct LockOrderCheck: FunctionCheck {
             	mmap_write_unlock(mm);
             }
             """,
+            // A helper whose lock is only in its sparse annotation (taken through a macro).
+            """
+            /* all_mms_lock nests outside mmap_lock */
+            static void lock_all_mms(void)
+            	__acquires(all_mms_lock)
+            {
+            	LOCK_ALL_MMS();
+            }
+            void setup(struct mm_struct *mm)
+            {
+            	mmap_read_lock(mm);
+            ↓	lock_all_mms();
+            	unlock_all_mms();
+            	mmap_read_unlock(mm);
+            }
+            """,
         ],
         nonTriggering: [
             // The documented order: inode lock, then mmap_lock, then the page lock.
