@@ -215,7 +215,7 @@ public struct LockOrderCheck: FunctionCheck {
             if nesting.held.status != .presumedHeld, let line = nesting.held.acquiredLine {
                 notes.append(SideNote(line: line, message: "\(nesting.held.event.spoken) is taken here"))
             } else if let line = nesting.held.event.call.line as Int?, line != nesting.line {
-                notes.append(SideNote(line: line, message: "\(nesting.held.event.spoken) is released here, so it is held before"))
+                notes.append(SideNote(line: line, message: "\(nesting.held.event.spoken) is held until it is released"))
             }
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: nesting.line, column: nesting.column,

@@ -125,7 +125,7 @@ public struct NestedLockCheck: FunctionCheck {
             if nesting.held.status != .presumedHeld, let line = nesting.held.acquiredLine {
                 notes.append(SideNote(line: line, message: "\(held.spoken) is taken here"))
             } else if held.call.line != nesting.line {
-                notes.append(SideNote(line: held.call.line, message: "\(held.spoken) is released here, so it is held before"))
+                notes.append(SideNote(line: held.call.line, message: "\(held.spoken) is held until it is released"))
             }
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: nesting.line, column: nesting.column,
