@@ -1,3 +1,4 @@
+import Foundation
 import MMAnalysis
 import MMCore
 import MMFacts
@@ -52,6 +53,34 @@ import Testing
         #expect(finding.message.contains("'mm->mmap_sem' is held"))
         #expect(finding.message.contains("mm_sem -> mmap_lock (\"To do this, the lock ordering is mm_sem -> mmap_sem\")"))
         #expect(finding.notes.map(\.code) == ["up(&mm->mmap_sem);"])
+    }
+
+    /// A project declares its own image I/O functions in a `--rules` directory (same format as
+    /// Rules/checkpoint-io.yaml); writes through them under mmap_lock are then reported.
+    @Test func projectIOFunctionsComeFromARulesDirectory() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mmreview-io-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("""
+            effects:
+              - {pattern: "dump_emit_*", sleeps: true, takes: [i_rwsem], why: writes the dump file, source: a project of ours}
+            """.utf8).write(to: directory.appendingPathComponent("io.yaml"))
+        let source = """
+            int dump(struct dump_ctx *ctx, struct mm_struct *mm)
+            {
+            	int ret;
+            	mmap_read_lock(mm);
+            	ret = dump_emit_header(ctx, mm->map_count);
+            	mmap_read_unlock(mm);
+            	return ret;
+            }
+            """
+        let facts = try FactsLoader().bundled(extendedBy: directory.path)
+        let reviewer = try Reviewer(facts: facts)
+        let result = reviewer.review([ReviewInput(name: "x.diff", bytes: newFilePatch(source: source))])
+        #expect(result.findings.filter { $0.rule == "lock-order" }.map(\.line) == [5])
+        let plain = try makeReviewer().review([ReviewInput(name: "x.diff", bytes: newFilePatch(source: source))])
+        #expect(plain.findings.filter { $0.rule == "lock-order" }.isEmpty)
     }
 
     @Test func statedOrdersAreReadFromProse() throws {
