@@ -432,10 +432,10 @@ primitives:
 #   note     optional: what the chain says in the kernel's words.
 order:
   - chain: [i_rwsem, mmap_lock, invalidate_lock, page_lock, i_mmap_rwsem, anon_vma_lock, ptl, swap_lock, mmlist_lock]
-    source: "mm/rmap.c header comment (Lock ordering in mm), as quoted in Documentation/mm/process_addrs.rst"
+    source: "mm/rmap.c header comment; Documentation/mm/process_addrs.rst"
     note: "inode->i_rwsem, mm->mmap_lock, mapping->invalidate_lock, folio_lock, mapping->i_mmap_rwsem, anon_vma->rwsem, mm->page_table_lock or pte_lock, swap_lock, mmlist_lock"
   - chain: [ptl, i_pages, lru_lock]
-    source: "mm/rmap.c header comment (Lock ordering in mm): pte_lock -> i_pages lock -> lruvec->lru_lock"
+    source: "mm/rmap.c header comment: pte_lock -> i_pages lock -> lru_lock"
   - chain: [i_rwsem, mmap_lock]
     source: "mm/filemap.c header comment: ->i_rwsem (generic_perform_write) -> ->mmap_lock (fault_in_readable->do_page_fault)"
   - chain: [mmap_lock, i_mmap_rwsem, ptl, i_pages]
