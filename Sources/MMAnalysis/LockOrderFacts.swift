@@ -205,6 +205,12 @@ public enum LockOrderFacts {
         for line in sentences {
             // Most lines state no order: skip them before splitting them into words.
             guard ["->", "nest", "inside", "outside", "within", "before", "after"].contains(where: { hasBytes(line, $0) }) else { continue }
+            // "must not take A -> B", "the reverse order B -> A": a sentence that negates or
+            // describes a violation states no order.
+            let lower = line.lowercased()
+            if ["not ", "never", "n't", "avoid", "violat", "revers", "invers", "wrong", "deadlock"].contains(where: { hasBytes(lower, $0) }) {
+                continue
+            }
             let words = tokens(line)
             var index = 0
             while index + 2 < words.count {

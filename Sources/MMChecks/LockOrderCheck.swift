@@ -193,7 +193,9 @@ public struct LockOrderCheck: FunctionCheck {
             let reason: String
             if let chain = context.facts.documentedOrder(outer: takenName, inner: heldName) {
                 reason = "the documented order is \(takenName) -> \(heldName) (\(chain.source))"
-            } else if let order = stated.first(where: { $0.outer == takenName && $0.inner == heldName }) {
+            } else if let order = stated.first(where: { $0.outer == takenName && $0.inner == heldName }),
+                      context.facts.documentedOrder(outer: heldName, inner: takenName) == nil {
+                // A stated order never overrides the documented one: prose is easier to misread.
                 reason = "the patch states the order \(takenName) -> \(heldName) (\"\(order.quote)\")"
             } else if context.facts.documentedOrder(outer: heldName, inner: takenName) != nil
                         || stated.contains(where: { $0.outer == heldName && $0.inner == takenName }) {

@@ -93,6 +93,8 @@ import Testing
         #expect(orders == ["mm_sem -> mmap_lock"])
         #expect(LockOrderFactsProbe.stated("i_mmap_rwsem nests inside mmap_sem", facts) == ["mmap_lock -> i_mmap_rwsem"])
         #expect(LockOrderFactsProbe.stated("mm->mmap_sem is a member access, not an order", facts).isEmpty)
+        #expect(LockOrderFactsProbe.stated("we must never take mmap_sem -> i_mutex", facts).isEmpty)
+        #expect(LockOrderFactsProbe.stated("all_mms_lock nests outside mmap_lock", facts) == ["all_mms_lock -> mmap_lock"])
     }
 
     @Test func orderAndEffectsAreLoadedAndValidated() throws {
