@@ -82,18 +82,32 @@ public enum LockOrderFacts {
         }
     }
 
-    /// Every lock each function of the patch takes, directly or through the effects of its calls
-    /// and the other functions of the patch it calls (followed to a fixpoint). Keyed by name.
-    public static func helperLocks(models: [FunctionModel], facts: KernelFacts) -> [String: [ImpliedLock]] {
+    /// What the functions of the patch do to their callers' locking, from one pass over their
+    /// calls (the first definition of each name wins: pass this side's models first).
+    /// - locks: every lock each takes, directly or through the effects of its calls and the other
+    ///   functions of the patch it calls (followed to a fixpoint).
+    /// - sleeps: why each may sleep, from its own calls only: deeper down, whether the sleeping call
+    ///   runs depends on arguments and state (get_huge_zero_page() only allocates the first time).
+    /// - releasing: those that drop a lock their caller holds (release a lock they never take, or
+    ///   say `__releases`). They imply no locks and no sleep: what they do after the drop is out
+    ///   of the caller's section.
+    public static func helperSummaries(models: [FunctionModel], facts: KernelFacts)
+        -> (locks: [String: [ImpliedLock]], sleeps: [String: String], releasing: Set<String>) {
         let resolver = LockEventResolver(facts: facts)
         var direct: [String: [ImpliedLock]] = [:]
         var callees: [String: [String]] = [:]
+        var sleeps: [String: String] = [:]
+        var releasing = Set<String>()
         for model in models where direct[model.name] == nil && model.startsAtDefinition {
             var locks: [ImpliedLock] = []
             var called: [String] = []
             var acquired = Set<String>()
             var releasesCallers = false
+            var sleep: String?
             for call in model.body.allCalls {
+                if sleep == nil, let reason = sleepReason(of: call, facts: facts, helpers: [:]) {
+                    sleep = "\(reason) (line \(call.line))"
+                }
                 if let event = resolver.event(for: call) {
                     switch event.action {
                     case .acquire:
@@ -130,6 +144,9 @@ public enum LockOrderFacts {
             if releasesCallers {
                 locks = []
                 called = []
+                releasing.insert(model.name)
+            } else if let sleep {
+                sleeps[model.name] = sleep
             }
             // `__acquires(lock)` with no lock call in sight: the helper takes it through a macro or
             // a callee the patch does not show.
@@ -169,7 +186,7 @@ public enum LockOrderFacts {
                 result[name] = locks
             }
         }
-        return result
+        return (result, sleeps, releasing)
     }
 
     /// Orders the patch states in its description or in comments it adds.
@@ -392,35 +409,6 @@ extension LockOrderFacts {
         if let name = call.functionName, let reason = helpers[name] { return "\(name)() may sleep: \(reason)" }
         return nil
     }
-
-    /// Functions of the patch that may sleep, with the call that does. Only a helper's own calls
-    /// count: deeper down, whether the sleeping call runs depends on arguments and state
-    /// (get_huge_zero_page() only allocates the first time). A function that releases a lock it never takes is left out: it may drop its
-    /// caller's spinlock before it sleeps (cond_resched_lock style).
-    public static func helperSleeps(models: [FunctionModel], facts: KernelFacts) -> [String: String] {
-        let resolver = LockEventResolver(facts: facts)
-        var result: [String: String] = [:]
-        var decided = Set<String>()
-        for model in models where model.startsAtDefinition && decided.insert(model.name).inserted {
-            let calls = model.body.allCalls
-            var acquired = Set<String>()
-            var releasesCallers = false
-            for call in calls {
-                guard let event = resolver.event(for: call) else { continue }
-                switch event.action {
-                case .acquire, .tryAcquire: acquired.insert(event.key)
-                case .release: if !acquired.contains(event.key) { releasesCallers = true }
-                case .downgrade: break
-                }
-            }
-            if releasesCallers || LockAnnotation.of(model).contains(where: { $0.kind == .releases }) { continue }
-            if let call = calls.first(where: { sleepReason(of: $0, facts: facts, helpers: [:]) != nil }),
-               let reason = sleepReason(of: call, facts: facts, helpers: [:]) {
-                result[model.name] = "\(reason) (line \(call.line))"
-            }
-        }
-        return result
-    }
 }
 
 /// A sparse lock annotation on a function definition: `__acquires(lock)`, `__releases(lock)`,
@@ -485,29 +473,6 @@ public struct LockAnnotation: Sendable, Hashable {
 }
 
 extension LockOrderFacts {
-    /// Functions of the patch that drop a lock their caller holds: they release a lock they never
-    /// take, or say `__releases(lock)`.
-    public static func releasingHelpers(models: [FunctionModel], facts: KernelFacts) -> Set<String> {
-        let resolver = LockEventResolver(facts: facts)
-        var result = Set<String>()
-        for model in models where model.startsAtDefinition && !result.contains(model.name) {
-            if LockAnnotation.of(model).contains(where: { $0.kind == .releases }) {
-                result.insert(model.name)
-                continue
-            }
-            var acquired = Set<String>()
-            for call in model.body.allCalls {
-                guard let event = resolver.event(for: call) else { continue }
-                switch event.action {
-                case .acquire, .tryAcquire: acquired.insert(event.key)
-                case .release: if !acquired.contains(event.key) { result.insert(model.name) }
-                case .downgrade: break
-                }
-            }
-        }
-        return result
-    }
-
     /// Whether, between where a lock was taken and `node`, the function may hand the object that
     /// holds it (`inode` for `inode->i_lock`, `ptl` for `*ptl`) to a helper of the patch that drops
     /// a caller's lock: past such a call, whether the lock is still held cannot be told

@@ -33,10 +33,11 @@ public struct PatchSummaries: Sendable {
         let resolver = LockEventResolver(facts: facts)
         for side in [Side.before, Side.after] {
             let ordered = models.filter { $0.side == side } + models.filter { $0.side != side }
-            let helpers = LockOrderFacts.helperLocks(models: ordered, facts: facts)
+            let summary = LockOrderFacts.helperSummaries(models: ordered, facts: facts)
+            let helpers = summary.locks
             helperLocks[side] = helpers
-            helperSleeps[side] = LockOrderFacts.helperSleeps(models: ordered, facts: facts)
-            releasingHelpers[side] = LockOrderFacts.releasingHelpers(models: ordered, facts: facts)
+            helperSleeps[side] = summary.sleeps
+            releasingHelpers[side] = summary.releasing
             var found: [LockNesting] = []
             let sideModels = models.filter { $0.side == side }
             // A lock walk only for functions that can be half of an ABBA pair: it is the
