@@ -82,18 +82,32 @@ public enum LockOrderFacts {
         }
     }
 
-    /// Every lock each function of the patch takes, directly or through the effects of its calls
-    /// and the other functions of the patch it calls (followed to a fixpoint). Keyed by name.
-    public static func helperLocks(models: [FunctionModel], facts: KernelFacts) -> [String: [ImpliedLock]] {
+    /// What the functions of the patch do to their callers' locking, from one pass over their
+    /// calls (the first definition of each name wins: pass this side's models first).
+    /// - locks: every lock each takes, directly or through the effects of its calls and the other
+    ///   functions of the patch it calls (followed to a fixpoint).
+    /// - sleeps: why each may sleep, from its own calls only: deeper down, whether the sleeping call
+    ///   runs depends on arguments and state (get_huge_zero_page() only allocates the first time).
+    /// - releasing: those that drop a lock their caller holds (release a lock they never take, or
+    ///   say `__releases`). They imply no locks and no sleep: what they do after the drop is out
+    ///   of the caller's section.
+    public static func helperSummaries(models: [FunctionModel], facts: KernelFacts)
+        -> (locks: [String: [ImpliedLock]], sleeps: [String: String], releasing: Set<String>) {
         let resolver = LockEventResolver(facts: facts)
         var direct: [String: [ImpliedLock]] = [:]
         var callees: [String: [String]] = [:]
+        var sleeps: [String: String] = [:]
+        var releasing = Set<String>()
         for model in models where direct[model.name] == nil && model.startsAtDefinition {
             var locks: [ImpliedLock] = []
             var called: [String] = []
             var acquired = Set<String>()
             var releasesCallers = false
+            var sleep: String?
             for call in model.body.allCalls {
+                if sleep == nil, let reason = sleepReason(of: call, facts: facts, helpers: [:]) {
+                    sleep = "\(reason) (line \(call.line))"
+                }
                 if let event = resolver.event(for: call) {
                     switch event.action {
                     case .acquire:
@@ -130,6 +144,9 @@ public enum LockOrderFacts {
             if releasesCallers {
                 locks = []
                 called = []
+                releasing.insert(model.name)
+            } else if let sleep {
+                sleeps[model.name] = sleep
             }
             // `__acquires(lock)` with no lock call in sight: the helper takes it through a macro or
             // a callee the patch does not show.
@@ -169,7 +186,7 @@ public enum LockOrderFacts {
                 result[name] = locks
             }
         }
-        return result
+        return (result, sleeps, releasing)
     }
 
     /// Orders the patch states in its description or in comments it adds.
@@ -189,7 +206,7 @@ public enum LockOrderFacts {
     }
 
     /// "A -> B -> C" (arrows with blanks around them, so `mm->mmap_sem` is not one), "A nests
-    /// inside B", "A is taken inside B", "A before B". Both names must be locks: a class, one of its
+    /// inside B", "A nests outside B", "A is taken inside B", "A before B". Both names must be locks: a class, one of its
     /// member names, or a name that says lock, sem or mutex.
     public static func statedOrders(in text: String, facts: KernelFacts) -> [StatedOrder] {
         var result: [StatedOrder] = []
@@ -204,7 +221,13 @@ public enum LockOrderFacts {
         if start < bytes.count { sentences.append(String(decoding: bytes[start...], as: UTF8.self)) }
         for line in sentences {
             // Most lines state no order: skip them before splitting them into words.
-            guard ["->", "nest", "inside", "within", "before", "after"].contains(where: { hasBytes(line, $0) }) else { continue }
+            guard ["->", "nest", "inside", "outside", "within", "before", "after"].contains(where: { hasBytes(line, $0) }) else { continue }
+            // "must not take A -> B", "the reverse order B -> A": a sentence that negates or
+            // describes a violation states no order.
+            let lower = line.lowercased()
+            if ["not ", "never", "n't", "avoid", "violat", "revers", "invers", "wrong", "deadlock"].contains(where: { hasBytes(lower, $0) }) {
+                continue
+            }
             let words = tokens(line)
             var index = 0
             while index + 2 < words.count {
@@ -214,6 +237,8 @@ public enum LockOrderFacts {
                     pair = (a, b)
                 } else if ["inside", "within", "under"].contains(op), index + 2 < words.count {
                     pair = (b, a)
+                } else if op == "outside" {
+                    pair = (a, b)
                 } else if op == "before" {
                     pair = (a, b)
                 } else if op == "after" {
@@ -384,35 +409,6 @@ extension LockOrderFacts {
         if let name = call.functionName, let reason = helpers[name] { return "\(name)() may sleep: \(reason)" }
         return nil
     }
-
-    /// Functions of the patch that may sleep, with the call that does. Only a helper's own calls
-    /// count: deeper down, whether the sleeping call runs depends on arguments and state
-    /// (get_huge_zero_page() only allocates the first time). A function that releases a lock it never takes is left out: it may drop its
-    /// caller's spinlock before it sleeps (cond_resched_lock style).
-    public static func helperSleeps(models: [FunctionModel], facts: KernelFacts) -> [String: String] {
-        let resolver = LockEventResolver(facts: facts)
-        var result: [String: String] = [:]
-        var decided = Set<String>()
-        for model in models where model.startsAtDefinition && decided.insert(model.name).inserted {
-            let calls = model.body.allCalls
-            var acquired = Set<String>()
-            var releasesCallers = false
-            for call in calls {
-                guard let event = resolver.event(for: call) else { continue }
-                switch event.action {
-                case .acquire, .tryAcquire: acquired.insert(event.key)
-                case .release: if !acquired.contains(event.key) { releasesCallers = true }
-                case .downgrade: break
-                }
-            }
-            if releasesCallers || LockAnnotation.of(model).contains(where: { $0.kind == .releases }) { continue }
-            if let call = calls.first(where: { sleepReason(of: $0, facts: facts, helpers: [:]) != nil }),
-               let reason = sleepReason(of: call, facts: facts, helpers: [:]) {
-                result[model.name] = "\(reason) (line \(call.line))"
-            }
-        }
-        return result
-    }
 }
 
 /// A sparse lock annotation on a function definition: `__acquires(lock)`, `__releases(lock)`,
@@ -473,5 +469,44 @@ public struct LockAnnotation: Sendable, Hashable {
             }
         }
         return result
+    }
+}
+
+extension LockOrderFacts {
+    /// Whether, between where a lock was taken and `node`, the function may hand the object that
+    /// holds it (`inode` for `inode->i_lock`, `ptl` for `*ptl`) to a helper of the patch that drops
+    /// a caller's lock: past such a call, whether the lock is still held cannot be told
+    /// (inode_sleep_on_writeback() drops `inode->i_lock`).
+    public static func mayBeDroppedByHelper(_ record: LockRecord, before node: Int, in analysis: LockStateAnalysis,
+                                            releasing: Set<String>) -> Bool {
+        guard !releasing.isEmpty else { return false }
+        let event = record.event
+        var forms = Set(ConditionFacts.dereferencedBases(of: event.display).map(ConditionFacts.atom))
+        let display = ConditionFacts.atom(event.display)
+        forms.insert(display.hasPrefix("*") ? String(display.dropFirst()) : "&" + display)
+        let nodes = analysis.graph.nodes
+        let helperNodes = nodes.indices.filter { index in
+            guard case .call(let call) = nodes[index].action, let name = call.functionName, releasing.contains(name) else { return false }
+            return call.arguments.contains { forms.contains(ConditionFacts.atom($0)) }
+        }
+        if helperNodes.isEmpty { return false }
+        // Where the lock was taken: its acquire, or for a presumed lock the gap (or the entry).
+        let start = nodes.indices.first { index in
+            if let taken = analysis.events[index], taken.key == event.key, taken.call.line == record.acquiredLine { return true }
+            if case .gap(let line) = nodes[index].action, line == record.acquiredLine { return true }
+            return false
+        } ?? 0
+        let fromStart = reachable(from: start, in: analysis.graph)
+        return helperNodes.contains { fromStart.contains($0) && reachable(from: $0, in: analysis.graph).contains(node) }
+    }
+
+    /// Nodes reachable from `start` by one or more edges.
+    static func reachable(from start: Int, in graph: ControlFlowGraph) -> Set<Int> {
+        var seen = Set<Int>()
+        var stack = graph.nodes[start].successors
+        while let next = stack.popLast() {
+            if seen.insert(next).inserted { stack.append(contentsOf: graph.nodes[next].successors) }
+        }
+        return seen
     }
 }

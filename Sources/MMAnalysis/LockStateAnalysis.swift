@@ -29,6 +29,14 @@ public struct LockRecord: Sendable, Hashable {
     public var acquiredLine: Int?
     public var releasedLine: Int?
     public var event: LockEvent
+
+    public init(status: LockStatus, depth: Int, acquiredLine: Int?, releasedLine: Int?, event: LockEvent) {
+        self.status = status
+        self.depth = depth
+        self.acquiredLine = acquiredLine
+        self.releasedLine = releasedLine
+        self.event = event
+    }
 }
 
 /// The locks and facts of one path through the function. Paths with the same locks are merged,

@@ -90,6 +90,22 @@ public struct LockOrderCheck: FunctionCheck {
             	mmap_write_unlock(mm);
             }
             """,
+            // A helper whose lock is only in its sparse annotation (taken through a macro).
+            """
+            /* all_mms_lock nests outside mmap_lock */
+            static void lock_all_mms(void)
+            	__acquires(all_mms_lock)
+            {
+            	LOCK_ALL_MMS();
+            }
+            void setup(struct mm_struct *mm)
+            {
+            	mmap_read_lock(mm);
+            ↓	lock_all_mms();
+            	unlock_all_mms();
+            	mmap_read_unlock(mm);
+            }
+            """,
         ],
         nonTriggering: [
             // The documented order: inode lock, then mmap_lock, then the page lock.
@@ -166,15 +182,20 @@ public struct LockOrderCheck: FunctionCheck {
                                           facts: context.facts)
         let stated = context.patch.summaries.statedOrders
         let everywhere = context.patch.summaries.nestings[side] ?? []
+        let releasing = context.patch.summaries.releasingHelpers[side] ?? []
         var findings: [SideFinding] = []
-        var reported = Set<String>()
+        var groups: [(key: String, reason: String, sites: [LockNesting])] = []
         for nesting in own {
             guard let heldName = LockOrderFacts.orderName(of: nesting.held.event), let takenName = nesting.inner.orderName,
-                  heldName != takenName else { continue }
+                  heldName != takenName,
+                  !LockOrderFacts.mayBeDroppedByHelper(nesting.held, before: nesting.node, in: context.locks, releasing: releasing)
+            else { continue }
             let reason: String
             if let chain = context.facts.documentedOrder(outer: takenName, inner: heldName) {
                 reason = "the documented order is \(takenName) -> \(heldName) (\(chain.source))"
-            } else if let order = stated.first(where: { $0.outer == takenName && $0.inner == heldName }) {
+            } else if let order = stated.first(where: { $0.outer == takenName && $0.inner == heldName }),
+                      context.facts.documentedOrder(outer: heldName, inner: takenName) == nil {
+                // A stated order never overrides the documented one: prose is easier to misread.
                 reason = "the patch states the order \(takenName) -> \(heldName) (\"\(order.quote)\")"
             } else if context.facts.documentedOrder(outer: heldName, inner: takenName) != nil
                         || stated.contains(where: { $0.outer == heldName && $0.inner == takenName }) {
@@ -187,22 +208,37 @@ public struct LockOrderCheck: FunctionCheck {
             } else {
                 continue
             }
-            let key = "\(nesting.held.event.key)|\(takenName)|\(nesting.line)"
-            guard reported.insert(key).inserted else { continue }
-            let heldHow = nesting.held.status == .presumedHeld
-                ? "taken before the code the patch shows"
-                : "taken at line \(nesting.held.acquiredLine.map(String.init) ?? "?")"
-            var notes: [SideNote] = []
-            if nesting.held.status != .presumedHeld, let line = nesting.held.acquiredLine {
-                notes.append(SideNote(line: line, message: "\(nesting.held.event.spoken) is taken here"))
-            } else if let line = nesting.held.event.call.line as Int?, line != nesting.line {
-                notes.append(SideNote(line: line, message: "\(nesting.held.event.spoken) is released here, so it is held before"))
+            // One finding per held lock and lock taken: a function that holds mmap_lock across
+            // every image write has one problem, shown at its first write, the others as notes.
+            let key = "\(nesting.held.event.key)|\(takenName)"
+            if let index = groups.firstIndex(where: { $0.key == key }) {
+                if !groups[index].sites.contains(where: { $0.line == nesting.line }) { groups[index].sites.append(nesting) }
+            } else {
+                groups.append((key: key, reason: reason, sites: [nesting]))
             }
+        }
+        for group in groups {
+            let sites = group.sites.sorted { $0.line < $1.line }
+            guard let nesting = sites.first else { continue }
+            let held = nesting.held
+            let heldHow = held.status == .presumedHeld
+                ? "taken before the code the patch shows"
+                : "taken at line \(held.acquiredLine.map(String.init) ?? "?")"
+            var notes: [SideNote] = []
+            if held.status != .presumedHeld, let line = held.acquiredLine {
+                notes.append(SideNote(line: line, message: "\(held.event.spoken) is taken here"))
+            } else if held.event.call.line != nesting.line {
+                notes.append(SideNote(line: held.event.call.line, message: "\(held.event.spoken) is held until it is released"))
+            }
+            for other in sites.dropFirst() {
+                notes.append(SideNote(line: other.line, message: "\(other.inner.how) here too, still under \(held.event.spoken)"))
+            }
+            let more = sites.count > 1 ? " (and \(sites.count - 1) more call\(sites.count > 2 ? "s" : "") below)" : ""
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: nesting.line, column: nesting.column,
-                message: "\(nesting.inner.how) while \(nesting.held.event.spoken) is held (\(heldHow)); \(reason)",
+                message: "\(nesting.inner.how) while \(held.event.spoken) is held (\(heldHow))\(more); \(group.reason)",
                 notes: notes,
-                matchKey: "\(nesting.held.event.key)|\(takenName)|\(context.code(at: nesting.line))"))
+                matchKey: group.key))
         }
         return findings
     }

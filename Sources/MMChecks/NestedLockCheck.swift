@@ -103,16 +103,20 @@ public struct NestedLockCheck: FunctionCheck {
         let helpers = context.patch.summaries.helperLocks[context.model.side] ?? [:]
         let nestings = LockOrderFacts.nestings(in: context.locks, function: context.model.name, helpers: helpers,
                                                facts: context.facts)
+        let releasing = context.patch.summaries.releasingHelpers[context.model.side] ?? []
         var findings: [SideFinding] = []
         var reported = Set<Int>()
         for nesting in nestings {
             let held = nesting.held.event
             guard let className = held.className, nesting.inner.className == className,
-                  !nesting.inner.annotatedNested, !nesting.inner.fromEffect, nesting.inner.depth == 0,
+                  // Either side annotated: lockdep was told the subclasses (I_MUTEX_PARENT, then a child).
+                  !nesting.inner.annotatedNested, !LockOrderFacts.isNestingAnnotated(held.call.callee),
+                  !nesting.inner.fromEffect, nesting.inner.depth == 0,
                   // lockdep does not see bit locks (PG_locked): there is nothing to annotate.
                   held.kind != .all, held.kind != .bitlock,
                   // The same lock again is double-lock's finding.
                   nesting.inner.key != held.key,
+                  !LockOrderFacts.mayBeDroppedByHelper(nesting.held, before: nesting.node, in: context.locks, releasing: releasing),
                   reported.insert(nesting.line).inserted else { continue }
             let heldWhere = nesting.held.status == .presumedHeld
                 ? "taken before the code the patch shows"
@@ -121,7 +125,7 @@ public struct NestedLockCheck: FunctionCheck {
             if nesting.held.status != .presumedHeld, let line = nesting.held.acquiredLine {
                 notes.append(SideNote(line: line, message: "\(held.spoken) is taken here"))
             } else if held.call.line != nesting.line {
-                notes.append(SideNote(line: held.call.line, message: "\(held.spoken) is released here, so it is held before"))
+                notes.append(SideNote(line: held.call.line, message: "\(held.spoken) is held until it is released"))
             }
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: nesting.line, column: nesting.column,

@@ -23,6 +23,8 @@ public struct PatchSummaries: Sendable {
     /// Every lock held while another is taken, in every function of the patch, per side (for ABBA
     /// pairs across functions).
     public var nestings: [Side: [LockNesting]] = [:]
+    /// Functions of the patch that drop a lock their caller holds, per side.
+    public var releasingHelpers: [Side: Set<String>] = [:]
     /// Functions of the patch that may sleep, and why, per side.
     public var helperSleeps: [Side: [String: String]] = [:]
 
@@ -33,9 +35,11 @@ public struct PatchSummaries: Sendable {
         let resolver = LockEventResolver(facts: facts)
         for side in [Side.before, Side.after] {
             let ordered = models.filter { $0.side == side } + models.filter { $0.side != side }
-            let helpers = LockOrderFacts.helperLocks(models: ordered, facts: facts)
+            let summary = LockOrderFacts.helperSummaries(models: ordered, facts: facts)
+            let helpers = summary.locks
             helperLocks[side] = helpers
-            helperSleeps[side] = LockOrderFacts.helperSleeps(models: ordered, facts: facts)
+            helperSleeps[side] = summary.sleeps
+            releasingHelpers[side] = summary.releasing
             var found: [LockNesting] = []
             let sideModels = models.filter { $0.side == side }
             // A lock walk only for functions that can be half of an ABBA pair: it is the

@@ -52,8 +52,37 @@ public struct SleepInAtomicCheck: FunctionCheck {
             	spin_unlock(lock);
             }
             """,
+            // Held on entry, as the annotation says (spin_lock(&pool_lock) elsewhere makes it a
+            // spinlock); and so the caller's call sleeps under it too.
+            """
+            static void *grow_pool(size_t n)
+            	__must_hold(&pool_lock)
+            {
+            ↓	return kmalloc(n, GFP_KERNEL);
+            }
+            void *get(size_t n)
+            {
+            	void *p;
+            	spin_lock(&pool_lock);
+            ↓	p = grow_pool(n);
+            	spin_unlock(&pool_lock);
+            	return p;
+            }
+            """,
         ],
         nonTriggering: [
+            // The function drops the lock its caller holds before it allocates.
+            """
+            static void *grow_pool(size_t n)
+            	__must_hold(&pool_lock)
+            {
+            	void *p;
+            	spin_unlock(&pool_lock);
+            	p = kmalloc(n, GFP_KERNEL);
+            	spin_lock(&pool_lock);
+            	return p;
+            }
+            """,
             """
             void f(struct mm_struct *mm, size_t n)
             {
@@ -137,6 +166,8 @@ public struct SleepInAtomicCheck: FunctionCheck {
     public func check(_ context: FunctionContext) -> [SideFinding] {
         let helpers = context.patch.summaries.helperSleeps[context.model.side] ?? [:]
         let asserted = assertedLocks(context.model)
+        let entryHeld = atomicLocksHeldOnEntry(context)
+        let releasing = context.patch.summaries.releasingHelpers[context.model.side] ?? []
         var findings: [SideFinding] = []
         let analysis = context.locks
         for (index, node) in analysis.graph.nodes.enumerated() {
@@ -145,9 +176,11 @@ public struct SleepInAtomicCheck: FunctionCheck {
             // A try-lock of a sleeping lock never sleeps when it fails; killable ones do.
             if let event = analysis.events[index], case .tryAcquire = event.action,
                context.facts.primitive(named: call.callee)?.sleeps != true { continue }
-            guard let atomic = atomicLock(at: index, in: analysis, asserted: asserted) else { continue }
+            guard let atomic = atomicLock(at: index, in: analysis, asserted: asserted)
+                    ?? heldOnEntry(at: index, in: analysis, entryHeld: entryHeld) else { continue }
             // A helper of the patch handed the lock itself may drop it before it sleeps.
             if isHelperSleep(call, context: context, helpers: helpers), hands(atomic.event, to: call) { continue }
+            if LockOrderFacts.mayBeDroppedByHelper(atomic, before: index, in: analysis, releasing: releasing) { continue }
             let held = atomic.event
             let context2 = held.kind == .rcu ? "inside an RCU read-side section"
                 : held.kind == .preempt ? "with preemption disabled"
@@ -157,9 +190,10 @@ public struct SleepInAtomicCheck: FunctionCheck {
             if let line = atomic.acquiredLine, atomic.status != .presumedHeld {
                 notes.append(SideNote(line: line, message: "\(held.spoken) is taken here"))
             }
+            let onEntry = atomic.acquiredLine == nil && atomic.status == .presumedHeld ? " (held on entry, as the function asserts)" : ""
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: call.line, column: call.column,
-                message: "\(reason) \(context2)", notes: notes,
+                message: "\(reason) \(context2)\(onEntry)", notes: notes,
                 matchKey: "\(held.key)|\(call.callee)|\(context.code(at: call.line))"))
         }
         return findings
@@ -195,6 +229,46 @@ public struct SleepInAtomicCheck: FunctionCheck {
             }
         }
         return best
+    }
+
+    /// Spinlocks the function says its caller holds (`__must_hold(&hugetlb_lock)`, or an assertion
+    /// before its first lock call), with the kind learned from a lock call on the same lock
+    /// elsewhere in the patch: without one, whether it is a spinlock or a mutex is unknown.
+    private func atomicLocksHeldOnEntry(_ context: FunctionContext) -> [String: LockEvent] {
+        var keys = Set(LockAnnotation.of(context.model).filter { $0.kind == .mustHold }.map(\.lock))
+        let calls = context.model.body.allCalls
+        let firstLock = context.locks.events.values.map(\.call.line).min() ?? Int.max
+        for call in calls where call.line < firstLock
+            && (call.callee.hasPrefix("lockdep_assert_held") || call.callee == "assert_spin_locked") {
+            guard let argument = call.arguments.first else { continue }
+            let text = ConditionFacts.atom(argument)
+            keys.insert(text.hasPrefix("&") ? String(text.dropFirst()) : "*" + text)
+        }
+        if keys.isEmpty { return [:] }
+        let resolver = LockEventResolver(facts: context.facts)
+        var result: [String: LockEvent] = [:]
+        for model in context.patch.models(context.model.side) + [context.model] {
+            for call in model.body.allCalls {
+                guard let event = resolver.event(for: call), keys.contains(event.key), result[event.key] == nil,
+                      event.kind.isAtomic, !event.nestable else { continue }
+                result[event.key] = event
+            }
+        }
+        return result
+    }
+
+    /// A lock held on entry is held at a node unless every path there has released it.
+    private func heldOnEntry(at node: Int, in analysis: LockStateAnalysis, entryHeld: [String: LockEvent]) -> LockRecord? {
+        for (key, event) in entryHeld.sorted(by: { $0.key < $1.key }) {
+            let held = analysis.statesAt[node].contains { state in
+                guard let record = state.locks[key] else { return true }
+                return record.status == .releasedFromEntryRetaken || record.status == .held
+            }
+            if held {
+                return LockRecord(status: .presumedHeld, depth: 1, acquiredLine: nil, releasedLine: nil, event: event)
+            }
+        }
+        return nil
     }
 
     /// Locks the function asserts it holds: `lockdep_assert_held(&mm->page_table_lock)`,

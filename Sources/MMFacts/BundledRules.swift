@@ -191,7 +191,16 @@ effects:
   - {function: io_schedule, sleeps: true, source: include/linux/sched.h}
   - {function: cond_resched, sleeps: true, source: include/linux/sched.h}
   - {function: might_sleep, sleeps: true, source: include/linux/kernel.h}
-  - {pattern: "wait_event*", sleeps: true, source: include/linux/wait.h}
+  # Not the wait_event_*_locked* forms: they are called with the waitqueue lock held and drop it to sleep.
+  - {function: wait_event, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_interruptible, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_killable, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_timeout, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_interruptible_timeout, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_killable_timeout, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_freezable, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_idle, sleeps: true, source: include/linux/wait.h}
+  - {function: wait_event_idle_timeout, sleeps: true, source: include/linux/wait.h}
   - {pattern: "wait_for_completion*", sleeps: true, source: include/linux/completion.h}
   - {function: wait_on_page_locked, sleeps: true, source: include/linux/pagemap.h}
   - {function: wait_on_page_writeback, sleeps: true, source: include/linux/pagemap.h}
@@ -407,6 +416,9 @@ primitives:
   - {function: rcu_read_unlock, action: release, lock: none, class: rcu, kind: rcu, source: include/linux/rcupdate.h}
   - {function: preempt_disable, action: acquire, lock: none, class: preempt, kind: preempt, mode: exclusive, sleeps: false, nestable: true, source: include/linux/preempt.h}
   - {function: preempt_enable, action: release, lock: none, class: preempt, kind: preempt, source: include/linux/preempt.h}
+  - {function: preempt_enable_no_resched, action: release, lock: none, class: preempt, kind: preempt, source: include/linux/preempt.h}
+  - {function: preempt_disable_notrace, action: acquire, lock: none, class: preempt, kind: preempt, mode: exclusive, sleeps: false, nestable: true, source: include/linux/preempt.h}
+  - {function: preempt_enable_notrace, action: release, lock: none, class: preempt, kind: preempt, source: include/linux/preempt.h}
   - {function: local_irq_disable, action: acquire, lock: none, class: irq, kind: irq, mode: exclusive, sleeps: false, nestable: true, source: include/linux/irqflags.h}
   - {function: local_irq_enable, action: release, lock: none, class: irq, kind: irq, source: include/linux/irqflags.h}
   - {function: local_irq_save, action: acquire, lock: none, class: irq, kind: irq, mode: exclusive, sleeps: false, nestable: true, source: include/linux/irqflags.h}
@@ -424,10 +436,10 @@ primitives:
 #   note     optional: what the chain says in the kernel's words.
 order:
   - chain: [i_rwsem, mmap_lock, invalidate_lock, page_lock, i_mmap_rwsem, anon_vma_lock, ptl, swap_lock, mmlist_lock]
-    source: "mm/rmap.c header comment (Lock ordering in mm), as quoted in Documentation/mm/process_addrs.rst"
+    source: "mm/rmap.c header comment; Documentation/mm/process_addrs.rst"
     note: "inode->i_rwsem, mm->mmap_lock, mapping->invalidate_lock, folio_lock, mapping->i_mmap_rwsem, anon_vma->rwsem, mm->page_table_lock or pte_lock, swap_lock, mmlist_lock"
   - chain: [ptl, i_pages, lru_lock]
-    source: "mm/rmap.c header comment (Lock ordering in mm): pte_lock -> i_pages lock -> lruvec->lru_lock"
+    source: "mm/rmap.c header comment: pte_lock -> i_pages lock -> lru_lock"
   - chain: [i_rwsem, mmap_lock]
     source: "mm/filemap.c header comment: ->i_rwsem (generic_perform_write) -> ->mmap_lock (fault_in_readable->do_page_fault)"
   - chain: [mmap_lock, i_mmap_rwsem, ptl, i_pages]

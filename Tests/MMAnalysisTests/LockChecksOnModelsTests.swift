@@ -50,8 +50,10 @@ import Testing
             .returnStatement(value: cond("ret", line: 37), line: 37),
         ]
         let all = run(model("do_checkpoint_mm", body, lines: [31: "\t\treturn ret;"]))
-        // The same exit skips ckpt_hdr_put(ctx, h) as well: 'h' too is taken out of sight.
-        #expect(all.map(\.rule) == ["lock-leak", "resource-leak"])
+        // The same exit skips ckpt_hdr_put(ctx, h) as well ('h' too is taken out of sight). The
+        // lock is presumed taken in the last unseen stretch before its release (line 21), after
+        // ckpt_write_obj(), so no lock-order finding: the gap at line 10 may as well not take it.
+        #expect(all.map(\.rule).sorted() == ["lock-leak", "resource-leak"])
         let findings = all.filter { $0.rule == "lock-leak" }
         #expect(findings.first?.line == 31)
         #expect(findings.first?.message == "do_checkpoint_mm() returns here with 'mm->mmap_sem' still held, while its other exits release it")
