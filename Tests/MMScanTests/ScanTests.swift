@@ -99,6 +99,39 @@ final class ScanTests: XCTestCase {
         XCTAssertEqual(runs, ["running", "complete"], "the killed run stays marked as never finished")
     }
 
+    func testCtrlCFinishesWhatWasReadAndTheRerunCompletesIt() throws {
+        let directory = try temporaryDirectory(self)
+        let reference = directory + "/reference.sqlite"
+        XCTAssertEqual(try mmreview(["scan", Repository.slice, "--db", reference]).status, 0)
+        let expected = try DatabaseCounts(reference)
+
+        let database = directory + "/interrupted.sqlite"
+        let output = directory + "/stdout"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = Repository.executable
+        process.arguments = ["scan", Repository.slice, "--db", database, "--jobs", "1", "--batch-size", "1"]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline {
+            if ((try? DatabaseCounts(database).messages) ?? 0) > 0 { break }
+            usleep(5_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let said = try String(contentsOfFile: output, encoding: .utf8)
+        XCTAssertTrue(said.contains("(interrupted; rerun to resume)"), said)
+        let runs: [String] = try query(database, "SELECT status FROM runs ORDER BY id")
+        XCTAssertEqual(runs, ["interrupted"])
+        XCTAssertLessThan(try DatabaseCounts(database).messages, expected.messages)
+
+        XCTAssertEqual(try mmreview(["scan", Repository.slice, "--db", database]).status, 0)
+        XCTAssertEqual(try DatabaseCounts(database), expected)
+    }
+
     func testMaildirGivesTheSameDatabaseAsTheMbox() throws {
         let directory = try temporaryDirectory(self)
         let maildir = directory + "/Maildir"
