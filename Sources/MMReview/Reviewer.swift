@@ -89,29 +89,6 @@ public final class Reviewer {
         return ReviewResult(patches: patches, findings: findings, errors: [], functions: functions)
     }
 
-    /// Reviews many patches with their functions extracted together: libclang parses the kernel
-    /// prelude once per translation unit, so a batch scan that hands over several patches at a time
-    /// parses it far less often. Each patch is still analysed on its own (its own PatchKnowledge);
-    /// findings carry their patch's origin, whose `index` tells them apart.
-    public func review(batch patches: [Patch]) -> [Finding] {
-        let touched = patches.map { FragmentBuilder().touchedFunctions(in: $0) }
-        let extracted = extractor.extract(touched.flatMap { $0 })
-        var findings: [Finding] = []
-        var start = 0
-        for (patch, functions) in zip(patches, touched) {
-            let mine = Array(extracted[start..<(start + functions.count)])
-            start += functions.count
-            let knowledge = PatchKnowledge(models: mine.flatMap { [$0.before, $0.after].compactMap { $0 } },
-                                           patch: patch, facts: facts)
-            for function in mine {
-                findings.append(contentsOf: review(function, patch: patch, knowledge: knowledge))
-            }
-        }
-        if !options.showUnchanged { findings.removeAll { $0.status == .unchanged } }
-        findings.sort(by: Finding.reportOrder)
-        return findings
-    }
-
     /// Runs every check on both sides and labels each finding introduced, fixed or unchanged.
     func review(_ function: ExtractedFunction, patch: Patch, knowledge: PatchKnowledge) -> [Finding] {
         var before: [SideFinding] = []

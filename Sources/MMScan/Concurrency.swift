@@ -38,22 +38,6 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return item
     }
 
-    /// Waits for at least one item, then takes up to `count` of those available (empty once the
-    /// queue is closed and drained).
-    func pop(upTo count: Int) -> [Element] {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.count == head && !closed { condition.wait() }
-        let taken = Array(items[head..<min(items.count, head + count)])
-        head += taken.count
-        if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        condition.broadcast()
-        return taken
-    }
-
     /// No more pushes: consumers drain what is left, then get nil.
     func close() {
         condition.lock()

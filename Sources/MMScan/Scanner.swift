@@ -126,9 +126,8 @@ public struct Scanner {
                     while inbox.pop() != nil {}
                     return
                 }
-                // A few messages at a time, so that their patches share libclang translation units.
-                while case let messages = inbox.pop(upTo: 8), !messages.isEmpty {
-                    for record in work.analyse(messages, reviewer: reviewer) { results.push(record) }
+                while let message = inbox.pop() {
+                    if let record = work.analyse(message, reviewer: reviewer) { results.push(record) }
                 }
             }
         }
@@ -189,43 +188,7 @@ struct MessageWork: Sendable {
     var claims: PatchClaims
     var progress: ScanProgress
 
-    func analyse(_ messages: [ArchivedMessage], reviewer: Reviewer) -> [MessageRecord] {
-        var records: [MessageRecord] = []
-        // Patches this batch reviews: (record, patch slot) for each, in review order.
-        var toReview: [Patch] = []
-        var slots: [(record: Int, patch: Int)] = []
-        for message in messages {
-            guard let (record, claimed) = read(message) else { continue }
-            for (slot, patch) in claimed {
-                var numbered = patch
-                numbered.origin.index = toReview.count
-                toReview.append(numbered)
-                slots.append((records.count, slot))
-            }
-            records.append(record)
-        }
-        guard !toReview.isEmpty else { return records }
-        for slot in slots { records[slot.record].patches[slot.patch].findings = [] }
-        var found = 0
-        for finding in reviewer.review(batch: toReview) {
-            let slot = slots[finding.patch.index]
-            var stored = finding
-            stored.patch.index = 0
-            records[slot.record].patches[slot.patch].findings?.append(stored)
-            found += 1
-        }
-        let reviewed = toReview.count
-        progress.update {
-            $0.patchesReviewed += reviewed
-            $0.findings += found
-        }
-        return records
-    }
-
-    /// Reads one message into a record; returns it with the patches this worker claimed for
-    /// review (by their position in the record). Nil when the message is not in this shard or
-    /// is stored already.
-    private func read(_ message: ArchivedMessage) -> (MessageRecord, [(Int, Patch)])? {
+    func analyse(_ message: ArchivedMessage, reviewer: Reviewer) -> MessageRecord? {
         let key = ContentHash.of(message.bytes)
         if let shard, !shard.contains(messageID: Self.messageID(in: message.bytes) ?? key) { return nil }
         progress.update { $0.messagesRead += 1 }
@@ -235,17 +198,18 @@ struct MessageWork: Sendable {
                 return nil
             }
         } catch {
-            return (failed(key, message, "database lookup failed: \(error)"), [])
+            return failed(key, message, "database lookup failed: \(error)")
         }
-        if message.tooLarge { return (failed(key, message, "message larger than 32 MB; not read"), []) }
-        if message.bytes.prefix(8192).contains(0) { return (failed(key, message, "binary data, not a mail"), []) }
+        if message.tooLarge { return failed(key, message, "message larger than 32 MB; not read") }
+        if message.bytes.prefix(8192).contains(0) { return failed(key, message, "binary data, not a mail") }
 
         let content = MessageReader().read(bytes: message.bytes, name: message.source)
         var record = MessageRecord(key: key, info: content.info, thread: MessageFacts.thread(content.info, key: key),
                                    month: MessageFacts.month(content.info.date), source: message.source,
                                    failure: content.failure, patches: [], comments: [])
         var seen: Set<String> = []
-        var claimed: [(Int, Patch)] = []
+        var reviewed = 0
+        var found = 0
         for patch in content.patches {
             let hash = MessageFacts.patchHash(patch)
             guard seen.insert(hash).inserted else { continue }
@@ -253,21 +217,31 @@ struct MessageWork: Sendable {
             do {
                 json = String(decoding: try JSONEncoder().encode(patch), as: UTF8.self)
             } catch {
-                return (failed(key, message, "cannot encode a patch: \(error)"), [])
+                return failed(key, message, "cannot encode a patch: \(error)")
             }
+            var patchRecord = PatchRecord(hash: hash, subject: patch.origin.subject,
+                                          files: patch.files.map(\.displayPath).joined(separator: " "),
+                                          json: json, quoted: patch.origin.quoted, findings: nil)
             let already = (try? store.isReviewed(patch: hash, analysis: analysis)) ?? false
-            if !already && claims.claim(hash) { claimed.append((record.patches.count, patch)) }
-            record.patches.append(PatchRecord(hash: hash, subject: patch.origin.subject,
-                                              files: patch.files.map(\.displayPath).joined(separator: " "),
-                                              json: json, quoted: patch.origin.quoted, findings: nil))
+            if !already && claims.claim(hash) {
+                let findings = reviewer.review(patches: [patch]).findings
+                patchRecord.findings = findings
+                reviewed += 1
+                found += findings.count
+            }
+            record.patches.append(patchRecord)
         }
         if content.patches.contains(where: \.origin.quoted) {
             record.comments = Array(Set(MessageFacts.comments(content.bodyLines)))
                 .sorted { ($0.code, $0.comment) < ($1.code, $1.comment) }
         }
         let patchCount = record.patches.count
-        progress.update { $0.patchesSeen += patchCount }
-        return (record, claimed)
+        progress.update {
+            $0.patchesSeen += patchCount
+            $0.patchesReviewed += reviewed
+            $0.findings += found
+        }
+        return record
     }
 
     private func failed(_ key: String, _ message: ArchivedMessage, _ reason: String) -> MessageRecord {
