@@ -54,16 +54,21 @@ enum MessageFacts {
         guard let date else { return nil }
         var month: Int?
         var year: Int?
-        for word in date.split(whereSeparator: { $0 == " " || $0 == "," }) {
-            if month == nil, word.count >= 3,
-               let index = months.firstIndex(of: word.prefix(3).lowercased()) {
-                month = index + 1
-            } else if year == nil, word.count == 4, let value = Int(word), value > 1970 && value < 2200 {
+        for word in date.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x2C }) {
+            if month == nil, word.count >= 3 {
+                let name = String(decoding: word.prefix(3).map { $0 | 0x20 }, as: UTF8.self)  // ASCII lower case
+                if let index = months.firstIndex(of: name) {
+                    month = index + 1
+                    continue
+                }
+            }
+            if year == nil, word.count == 4, let value = Int(String(decoding: word, as: UTF8.self)),
+               value > 1970 && value < 2200 {
                 year = value
             }
         }
         guard let month, let year else { return nil }
-        return String(format: "%04d-%02d", year, month)
+        return "\(year)-" + (month < 10 ? "0" : "") + "\(month)"
     }
 
     /// The content hash of a patch: its files and hunk lines, so the same patch posted, resent or

@@ -74,16 +74,18 @@ public final class ScanStore: Sendable {
 
     /// True when the message is stored with this analysis (nothing to do on a rerun).
     func isStored(key: String, analysis: String) throws -> Bool {
-        try pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM messages WHERE key = ? AND analysis = ?",
+        // One SELECT needs no snapshot: unsafeRead skips the per-read transaction, which cost
+        // more than the query itself when every message of an archive is looked up.
+        try pool.unsafeRead { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM messages WHERE key = ? AND analysis = ?"),
                               arguments: [key, analysis]) ?? false
         }
     }
 
     /// True when the patch was reviewed with this analysis by an earlier batch.
     func isReviewed(patch hash: String, analysis: String) throws -> Bool {
-        try pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM patches WHERE hash = ? AND analysis = ?",
+        try pool.unsafeRead { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM patches WHERE hash = ? AND analysis = ?"),
                               arguments: [hash, analysis]) ?? false
         }
     }

@@ -99,6 +99,39 @@ final class ScanTests: XCTestCase {
         XCTAssertEqual(runs, ["running", "complete"], "the killed run stays marked as never finished")
     }
 
+    func testCtrlCFinishesWhatWasReadAndTheRerunCompletesIt() throws {
+        let directory = try temporaryDirectory(self)
+        let reference = directory + "/reference.sqlite"
+        XCTAssertEqual(try mmreview(["scan", Repository.slice, "--db", reference]).status, 0)
+        let expected = try DatabaseCounts(reference)
+
+        let database = directory + "/interrupted.sqlite"
+        let output = directory + "/stdout"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = Repository.executable
+        process.arguments = ["scan", Repository.slice, "--db", database, "--jobs", "1", "--batch-size", "1"]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline {
+            if ((try? DatabaseCounts(database).messages) ?? 0) > 0 { break }
+            usleep(5_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let said = try String(contentsOfFile: output, encoding: .utf8)
+        XCTAssertTrue(said.contains("(interrupted; rerun to resume)"), said)
+        let runs: [String] = try query(database, "SELECT status FROM runs ORDER BY id")
+        XCTAssertEqual(runs, ["interrupted"])
+        XCTAssertLessThan(try DatabaseCounts(database).messages, expected.messages)
+
+        XCTAssertEqual(try mmreview(["scan", Repository.slice, "--db", database]).status, 0)
+        XCTAssertEqual(try DatabaseCounts(database), expected)
+    }
+
     func testMaildirGivesTheSameDatabaseAsTheMbox() throws {
         let directory = try temporaryDirectory(self)
         let maildir = directory + "/Maildir"
@@ -118,29 +151,49 @@ final class ScanTests: XCTestCase {
                        [Self.sliceCounts.messages, Self.sliceCounts.patches, Self.sliceCounts.links])
     }
 
-    /// A real public-inbox v2 repository made by Debian's public-inbox tools from the slice.
-    func testPublicInboxV2() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/public-inbox-init") else {
-            throw XCTSkip("public-inbox is not installed (apt-get install public-inbox; .ci/run does)")
-        }
+    /// A real public-inbox repository made by Debian's public-inbox tools (public-inbox-init, then
+    /// public-inbox-mda for each message, as a mail server would deliver them).
+    private func makePublicInbox(version: String, messages: [[UInt8]]) throws -> (directory: String, inbox: String) {
         let directory = try temporaryDirectory(self)
         let inbox = directory + "/inbox"
         var environment = ProcessInfo.processInfo.environment
         environment["PI_CONFIG"] = directory + "/pi-config"
         environment["HOME"] = directory
         let initResult = try runProgram(URL(fileURLWithPath: "/usr/bin/public-inbox-init"),
-                                 ["-V2", "test", inbox, "http://example.invalid/test", "test@example.invalid"],
-                                 environment: environment)
+                                        [version, "test", inbox, "http://example.invalid/test", "test@example.invalid"],
+                                        environment: environment)
         XCTAssertEqual(initResult.status, 0, initResult.stderr)
         let config = try runProgram(URL(fileURLWithPath: "/usr/bin/git"),
-                             ["config", "-f", directory + "/pi-config", "publicinboxmda.spamcheck", "none"])
+                                    ["config", "-f", directory + "/pi-config", "publicinboxmda.spamcheck", "none"])
         XCTAssertEqual(config.status, 0, config.stderr)
         environment["ORIGINAL_RECIPIENT"] = "test@example.invalid"
-        for message in try sliceMessages() {
+        for message in messages {
             let delivered = try runProgram(URL(fileURLWithPath: "/usr/bin/public-inbox-mda"), ["--no-precheck"],
-                                    environment: environment, stdin: message)
+                                           environment: environment, stdin: message)
             XCTAssertEqual(delivered.status, 0, delivered.stderr)
         }
+        return (directory, inbox)
+    }
+
+    func testPublicInboxV1() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/public-inbox-init") else {
+            throw XCTSkip("public-inbox is not installed (apt-get install public-inbox; .ci/run does)")
+        }
+        let messages = Array(try sliceMessages().prefix(12))
+        let (directory, inbox) = try makePublicInbox(version: "-V1", messages: messages)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: inbox + "/objects"), "a v1 inbox is one bare git repository")
+        let database = directory + "/results.sqlite"
+        let result = try mmreview(["scan", inbox, "--db", database])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try DatabaseCounts(database).messages, 12)
+    }
+
+    /// A real public-inbox v2 repository made by Debian's public-inbox tools from the slice.
+    func testPublicInboxV2() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/public-inbox-init") else {
+            throw XCTSkip("public-inbox is not installed (apt-get install public-inbox; .ci/run does)")
+        }
+        let (directory, inbox) = try makePublicInbox(version: "-V2", messages: try sliceMessages())
         XCTAssertTrue(FileManager.default.fileExists(atPath: inbox + "/git/0.git"))
 
         let database = directory + "/results.sqlite"
