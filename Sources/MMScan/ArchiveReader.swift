@@ -184,6 +184,12 @@ struct ArchiveReader {
         "threads.html", "mail.html",
     ]
 
+    /// Files a saved archive (or a corpus kept beside its expectations) holds that are no mail:
+    /// styles, icons, scripts, data.
+    private static let notMail: Set<String> = [
+        "yaml", "yml", "json", "md", "css", "js", "png", "jpg", "jpeg", "gif", "svg", "ico", "sqlite", "db",
+    ]
+
     /// A directory of saved archive pages (pipermail text or HTML, MHonArc HTML) and monthly
     /// pipermail `.txt` mboxes, read recursively in name order.
     private func readPages(_ path: String, emit: (ArchivedMessage) -> Void) throws(ScanError) {
@@ -194,6 +200,7 @@ struct ArchiveReader {
         while let relative = enumerator.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
             if name.hasPrefix(".") || Self.indexPages.contains(name.lowercased()) { continue }
+            if Self.notMail.contains((name as NSString).pathExtension.lowercased()) { continue }
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path + "/" + relative, isDirectory: &isDirectory),
                !isDirectory.boolValue {

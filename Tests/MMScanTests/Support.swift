@@ -65,6 +65,24 @@ func mmreview(_ arguments: [String]) throws -> ProcessResult {
     try runProgram(Repository.executable, arguments)
 }
 
+/// How many findings `mmreview --format json` reports on these files, one review each: what a
+/// scan of them must store and a report of it must list.
+func reviewedFindingCount(_ paths: [String]) throws -> Int {
+    var total = 0
+    for path in paths {
+        let run = try mmreview(["--format", "json", path])
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        total += (object?["findings"] as? [Any])?.count ?? 0
+    }
+    return total
+}
+
+/// The seed threads' files (their expectation files beside them are not mail).
+var seedFiles: [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: Repository.seeds)) ?? []).filter { $0.hasSuffix(".txt") }
+        .sorted().map { Repository.seeds + "/" + $0 }
+}
+
 /// What a user would count in a scan database.
 struct DatabaseCounts: Equatable, CustomStringConvertible {
     var messages = 0
