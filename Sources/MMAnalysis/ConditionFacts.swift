@@ -46,7 +46,11 @@ public enum ConditionFacts {
                 if isZero(lhs), isSimpleOperand(rhs) { return [Fact(atom: rhs, value: outcome == nonZeroWhenTrue)] }
                 // Two values compared (`new_ptl != old_ptl`): the same comparison later, either way
                 // round, is the same fact.
-                if isSimpleOperand(lhs), isSimpleOperand(rhs) {
+                // `&init_mm` compares an address: as stable as a name.
+                func operand(_ text: String) -> Bool {
+                    isSimpleOperand(text) || (text.hasPrefix("&") && isSimpleOperand(String(text.dropFirst())))
+                }
+                if operand(lhs), operand(rhs) {
                     return [Fact(atom: min(lhs, rhs) + "==" + max(lhs, rhs), value: outcome != nonZeroWhenTrue)]
                 }
                 return []

@@ -270,6 +270,27 @@ public struct LockLeakCheck: FunctionCheck {
             	return 0;
             }
             """,
+            // Locked and unlocked under the same comparison of two values (mremap's
+            // `new_ptl != old_ptl`, ptdump's `mm != &init_mm`).
+            """
+            bool move_pmd(struct mm_struct *mm, pmd_t *old_pmd, pmd_t *new_pmd)
+            {
+            	spinlock_t *old_ptl, *new_ptl;
+            	old_ptl = pmd_lock(mm, old_pmd);
+            	new_ptl = pmd_lockptr(mm, new_pmd);
+            	if (new_ptl != old_ptl)
+            		spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING);
+            	if (mm != &init_mm)
+            		mmap_write_lock_nested(&init_mm, SINGLE_DEPTH_NESTING);
+            	pmd_clear(old_pmd);
+            	if (mm != &init_mm)
+            		mmap_write_unlock(&init_mm);
+            	if (new_ptl != old_ptl)
+            		spin_unlock(new_ptl);
+            	spin_unlock(old_ptl);
+            	return true;
+            }
+            """,
             // A helper that drops the caller's lock and takes it again.
             """
             void f(struct mm_struct *mm)
