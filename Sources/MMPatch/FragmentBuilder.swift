@@ -394,7 +394,11 @@ struct FragmentScanner {
                 if Self.isStatementLike(code) { return true }
                 continue
             }
-            return Self.isLabel(code) || Self.isDefinitelyStatement(code)
+            if Self.isLabel(code) || Self.isDefinitelyStatement(code) { return true }
+            // A hunk that lost all its indentation (a flattened page rebuilt): a declaration such as
+            // `struct anon_vma_chain *vmac;` may be a block's as well as the file's; read on.
+            if !indentationKnown, code.hasSuffix(";"), !code.contains("(") { continue }
+            return false
         }
         return sectionFunction != nil
     }

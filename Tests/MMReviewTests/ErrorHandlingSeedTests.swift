@@ -40,9 +40,20 @@ import Testing
         #expect(result.findings.filter { $0.rule == "missing-null-check" }.isEmpty)
     }
 
+    /// Seed 004: rmap_walk_ksm() walks anon_vma_lock_root()'s result, which the patch's own
+    /// definition returns NULL on one path, without testing it (issue 3's seed case).
+    @Test func seed004WalksAPossiblyNullRoot() throws {
+        let result = try makeReviewer().review([Repository.seed("004")])
+        let found = result.findings.filter { $0.rule == "missing-null-check" }
+        #expect(found.map { "\($0.function) \($0.line) \($0.code)" }
+                == ["rmap_walk_ksm 1680 list_for_each_entry(vmac, &anon_vma->head, same_anon_vma) {"])
+        #expect(found.first?.message == "can 'anon_vma' be NULL here? anon_vma_lock_root() returns NULL on some paths "
+                + "and 'anon_vma' is dereferenced without a check")
+    }
+
     /// The other seeds have no error-handling findings of these two rules.
     @Test func otherSeedsAreQuiet() throws {
-        for prefix in ["000", "002", "003", "004"] {
+        for prefix in ["000", "002", "003"] {
             let result = try makeReviewer(showUnchanged: true).review([Repository.seed(prefix)])
             let found = result.findings.filter { ["unchecked-return", "missing-null-check"].contains($0.rule) }
             #expect(found.isEmpty, "seed \(prefix): \(found.map { "\($0.line) \($0.message)" })")

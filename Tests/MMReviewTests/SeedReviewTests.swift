@@ -95,13 +95,14 @@ import Testing
     }
 
     /// Seed 004 was flattened onto one line by the archive. Rebuilt from its quote and diff
-    /// markers, it is reviewed: anon_vma_lock_root() reads root_anon_vma under anon_vma->lock and
-    /// locks it after dropping that lock, which is the reviewer's (Kamezawa's) question. Two
-    /// things differ from the re-typed patch in ConditionalLockingTests: the reply cuts
-    /// anon_vma_lock_root() short, so rmap_walk_ksm()'s unchecked use of its possibly-NULL result
-    /// is not reported here. The `out:` hunk, whose header names the label `again:`, is read apart
-    /// from the rest of rmap_walk_ksm(); its `if (nested_anon_vma) spin_unlock(…)` is no leak,
-    /// since a lock taken out of sight was not taken through a NULL pointer.
+    /// markers, it is reviewed and shows the three things its reviewers worried about:
+    /// anon_vma_lock_root() reads root_anon_vma under anon_vma->lock and locks it after dropping
+    /// that lock (Kamezawa's question); rmap_walk_ksm() walks anon_vma_lock_root()'s result, which
+    /// is NULL on one path, without a check; and it takes the next root lock while the nested lock
+    /// of the previous rmap_item is held. The rebuilt hunks have no indentation, so a hunk that
+    /// opens with a declaration (`struct anon_vma_chain *vmac;`) is read on until a statement
+    /// shows it is inside rmap_walk_ksm(). `if (nested_anon_vma) spin_unlock(…)` in the `out:`
+    /// hunk is no leak: a lock taken out of sight was not taken through a NULL pointer.
     @Test func seed004IsRebuiltAndReviewed() throws {
         let result = try makeReviewer().review([Repository.seed("004")])
         #expect(result.errors.isEmpty)
@@ -111,6 +112,8 @@ import Testing
         #expect(result.patches.first?.files.map(\.displayPath) == ["include/linux/rmap.h", "mm/ksm.c", "mm/mmap.c",
                                                                    "mm/rmap.c"])
         #expect(result.findings.map { "\($0.rule) \($0.status.rawValue) \($0.file):\($0.line) \($0.code)" } == [
+            "nested-lock introduced mm/ksm.c:1675 anon_vma = anon_vma_lock_root(anon_vma);",
+            "missing-null-check introduced mm/ksm.c:1680 list_for_each_entry(vmac, &anon_vma->head, same_anon_vma) {",
             "use-after-unlock introduced mm/rmap.c:291 spin_lock(&root_anon_vma->lock);",
         ])
     }
