@@ -217,3 +217,38 @@ import Testing
         #expect(empty.stderr.contains("Usage: mmreview eval"))
     }
 }
+
+/// A project's own lock classes and their order, declared in its configuration, feed lock-order.
+@Suite(.serialized) struct ConfiguredOrderTests {
+    @Test func orderEdgesFromTheConfigurationAreChecked() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mmreview-order-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("mmreview.yaml")
+        try """
+            facts:
+              classes:
+                - {name: dev_lock, members: [dev_lock], description: a driver's device lock}
+                - {name: queue_lock, members: [queue_lock], description: a driver's queue lock}
+              order:
+                - {chain: [dev_lock, queue_lock], source: "drivers/foo/core.c header comment"}
+
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let patch = directory.appendingPathComponent("a.diff")
+        try Data(newFilePatch(path: "drivers/foo/a.c", source: """
+            void f(struct foo *foo)
+            {
+            	spin_lock(&foo->queue_lock);
+            	spin_lock(&foo->dev_lock);
+            	foo->n++;
+            	spin_unlock(&foo->dev_lock);
+            	spin_unlock(&foo->queue_lock);
+            }
+            """)).write(to: patch)
+        let run = try runMMReview(["--config", config.path, "--format", "gcc", patch.path])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("drivers/foo/a.c:4:2: error: spin_lock() takes 'foo->dev_lock' while 'foo->queue_lock' is held (taken at line 3); the documented order is dev_lock -> queue_lock (drivers/foo/core.c header comment) [lock-order]\n"))
+        let without = try runMMReview(["--format", "gcc", patch.path])
+        #expect(without.status == 0)
+    }
+}
