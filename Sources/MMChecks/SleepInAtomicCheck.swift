@@ -19,6 +19,17 @@ public struct SleepInAtomicCheck: FunctionCheck {
             """,
         severity: .error,
         triggering: [
+            // Any call handed flags that allow reclaim may sleep in the allocator (idr_alloc).
+            """
+            int add_req(struct cache *cache, struct req *req)
+            {
+            	int ret;
+            	spin_lock(&cache->lock);
+            ↓	ret = idr_alloc(&cache->reqs, req, 0, 0, GFP_KERNEL);
+            	spin_unlock(&cache->lock);
+            	return ret;
+            }
+            """,
             """
             void f(struct mm_struct *mm, size_t n)
             {

@@ -179,7 +179,11 @@ public struct KernelFacts: Sendable {
 
     /// Whether a call may sleep: its effect entry, decided by its gfp argument when it has one.
     public func callSleeps(callee: String, arguments: [String]) -> Bool {
-        guard let effect = effect(forCallee: callee) else { return false }
+        guard let effect = effect(forCallee: callee) else {
+            // Any function handed allocation flags that allow direct reclaim (`idr_alloc(…,
+            // GFP_KERNEL)`, `xa_store(…, GFP_KERNEL)`) may sleep in the allocator, whatever it is.
+            return arguments.contains { gfp.sleeps($0) == true }
+        }
         if effect.sleeps { return true }
         guard let index = effect.gfpArgument, index < arguments.count else { return false }
         return gfp.sleeps(arguments[index]) ?? false
