@@ -28,7 +28,12 @@ public struct InputReader: Sendable {
         }
         if patches.isEmpty {
             if let failure { throw InputError(input: name, message: failure) }
-            throw InputError(input: name, message: "no patch found in \(shown): expected a unified diff, "
+            // A `@@` line that is not a hunk header is the likeliest reason: say which.
+            if let broken = allLines.first(where: { $0.hasPrefix("@@ ") && HunkHeader($0) == nil }) {
+                throw InputError(input: name, message: "no patch found: the hunk header '\(broken.prefix(60))' is "
+                                 + "malformed (expected '@@ -start,count +start,count @@')")
+            }
+            throw InputError(input: name, message: "no patch found: expected a unified diff, "
                              + "a git format-patch mail, or a mail quoting one")
         }
         return patches

@@ -26,10 +26,18 @@ import MMCore
             Looks good to me.
             """
         let error = readError(Array(mail.utf8), name: "mail.eml")
-        #expect(error == InputError(input: "mail.eml", message: "no patch found in mail.eml: expected a unified diff, "
+        #expect(error == InputError(input: "mail.eml", message: "no patch found: expected a unified diff, "
                                     + "a git format-patch mail, or a mail quoting one"))
-        #expect(error?.description == "mail.eml: no patch found in mail.eml: expected a unified diff, "
+        #expect(error?.description == "mail.eml: no patch found: expected a unified diff, "
                 + "a git format-patch mail, or a mail quoting one")
+    }
+
+    /// A hunk header cut short (`@@ -1,3` with no new range): the error names it.
+    @Test func malformedHunkHeaderIsNamed() {
+        let patch = "--- a/mm/x.c\n+++ b/mm/x.c\n@@ -1,3\n a\n-b\n+c\n"
+        #expect(readError(Array(patch.utf8), name: "cut.diff")
+                == InputError(input: "cut.diff", message: "no patch found: the hunk header '@@ -1,3' is malformed "
+                              + "(expected '@@ -start,count +start,count @@')"))
     }
 
     /// Seed 004 with one quoted line of its mm/ksm.c hunk taken out: the hunk no longer adds up to
