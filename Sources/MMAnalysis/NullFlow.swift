@@ -49,6 +49,8 @@ public struct NullFlow: Sendable {
     /// Assignment nodes that store a fallible result, with what they store.
     private var sources: [Int: NullSource] = [:]
     private let nullTestingHelpers: [String: Set<Int>]
+    /// Calls that dereference some of their arguments (Rules/: `dereferences`).
+    private let dereferencingCalls: [String: Set<Int>]
     /// Variables the function passes to IS_ERR somewhere: a NULL test of those is a second test
     /// (`if (!p) break; if (IS_ERR(p)) …` for a value that is NULL at the end of a list), not a
     /// mistaken one.
@@ -59,7 +61,9 @@ public struct NullFlow: Sendable {
     ///   - nullTestingHelpers: functions of the patch and the parameters they test for NULL themselves.
     ///   - noReturn: functions that never return (panic): `if (!p) panic(…);` is a check.
     public init(model: FunctionModel, endsAtClosingBrace: Bool, kind: (String) -> NullSource.Kind?,
-                nullTestingHelpers: [String: Set<Int>], noReturn: Set<String> = []) {
+                nullTestingHelpers: [String: Set<Int>], noReturn: Set<String> = [],
+                dereferencingCalls: [String: Set<Int>] = [:]) {
+        self.dereferencingCalls = dereferencingCalls
         self.model = model
         self.nullTestingHelpers = nullTestingHelpers
         var marked = model
@@ -249,6 +253,12 @@ public struct NullFlow: Sendable {
                 // Assertions and helpers of the patch that test it for NULL count as the test;
                 // `&p` handed to a call may change it.
                 if name.contains("BUG_ON") || name.contains("WARN_ON") || name.hasPrefix("WARN") {
+                    state.remove(source)
+                } else if let indices = dereferencingCalls[name],
+                          arguments.indices.contains(where: { indices.contains($0) && arguments[$0] == v }),
+                          source.kind != .errPointer {
+                    // `memset(buf, 0, n)` reads and writes through `buf`: an unchecked NULL oopses.
+                    found.insert(NullIncident(kind: .dereference, source: source, line: call.line))
                     state.remove(source)
                 } else if arguments.contains("&" + v) {
                     state.remove(source)

@@ -51,6 +51,18 @@ public struct MissingNullCheck: FunctionCheck {
             	return n;
             }
             """,
+            // Handed to a call that writes through it (Rules/: `dereferences`).
+            """
+            static int dump_state(struct seq_file *m)
+            {
+            	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+            ↓	memset(buf, 0, PAGE_SIZE);
+            	fill(buf);
+            	seq_puts(m, buf);
+            	kfree(buf);
+            	return 0;
+            }
+            """,
             // NULL test of an ERR_PTR result, IS_ERR test of a NULL one.
             """
             int f(struct path *p, char *buf, struct cpt_context *ctx)
@@ -180,7 +192,8 @@ public struct MissingNullCheck: FunctionCheck {
             case .errPointer?: return .errPointer
             default: return nil
             }
-        }, nullTestingHelpers: testingHelpers, noReturn: facts.noReturnCalls)
+        }, nullTestingHelpers: testingHelpers, noReturn: facts.noReturnCalls,
+           dereferencingCalls: facts.dereferencingCalls)
 
         var findings: [SideFinding] = []
         for incident in flow.incidents {

@@ -497,6 +497,8 @@ pairs:
 #                        bytes left uncopied
 #               success  true / non-zero on success
 #               never    the call does not return: a path that reaches it ends there
+#   dereferences  the arguments (argN, 0-based) the call reads or writes through: handing it a
+#               NULL pointer oopses like `p->x` (used by missing-null-check).
 #   stores_object  true when the call puts the object of its first argument into a collection
 #               (a list, an xarray, a batch): the collection's walker owns it from then on,
 #               with any lock it holds. Used by the lock walk.
@@ -687,6 +689,28 @@ calls:
   - {function: llist_add, stores_object: true, source: include/linux/llist.h}
   - {function: folio_batch_add, stores_object: true, source: include/linux/pagevec.h}
   - {function: pagevec_add, stores_object: true, source: include/linux/pagevec.h}
+
+  # --- string and memory functions (include/linux/string.h, lib/string.c, lib/vsprintf.c): they
+  # read or write through their pointer arguments, so a NULL one oopses at once ---
+  - {function: memset, dereferences: [arg0], source: include/linux/string.h}
+  - {function: memcpy, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: memmove, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: memcmp, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: strcpy, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: strscpy, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: strlcpy, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: strncpy, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: strcat, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: strlen, dereferences: [arg0], source: include/linux/string.h}
+  - {function: strcmp, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: strchr, dereferences: [arg0], source: include/linux/string.h}
+  - {function: strrchr, dereferences: [arg0], source: include/linux/string.h}
+  - {function: strstr, dereferences: [arg0, arg1], source: include/linux/string.h}
+  - {function: sprintf, dereferences: [arg0], source: lib/vsprintf.c}
+  - {function: snprintf, dereferences: [arg0], source: lib/vsprintf.c}
+  - {function: scnprintf, dereferences: [arg0], source: lib/vsprintf.c}
+  - {function: clear_page, dereferences: [arg0], source: arch/x86/include/asm/page_64.h}
+  - {function: copy_page, dereferences: [arg0, arg1], source: arch/x86/include/asm/page_64.h}
 """#),
     ]
 }

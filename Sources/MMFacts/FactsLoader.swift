@@ -297,11 +297,21 @@ public struct FactsLoader: Sendable {
             }
             let function = try FieldReader(map: map, file: file, entry: "call #\(index + 1)").string("function")
             let reader = FieldReader(map: map, file: file, entry: "call '\(function)'")
-            try reader.rejectUnknown(["function", "returns", "must_check", "may_drop", "stores_object", "source"])
+            try reader.rejectUnknown(["function", "returns", "must_check", "may_drop", "stores_object", "dereferences",
+                                      "source"])
+            var dereferences = Set<Int>()
+            for argument in try reader.stringList("dereferences") {
+                guard argument.hasPrefix("arg"), let index = Int(argument.dropFirst(3)), index >= 0 else {
+                    throw FactsError(file: file, entry: "call '\(function)'", field: "dereferences",
+                                     message: "'\(argument)' is not an argument; expected arg0, arg1, …")
+                }
+                dereferences.insert(index)
+            }
             result.append(CallFact(function: function, returns: try reader.optionalEnumValue("returns"),
                                    mustCheck: try reader.optionalBool("must_check") ?? false,
                                    mayDrop: try reader.stringList("may_drop"),
                                    storesObject: try reader.optionalBool("stores_object") ?? false,
+                                   dereferences: dereferences,
                                    source: try reader.optionalString("source")))
         }
         return result

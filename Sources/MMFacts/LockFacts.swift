@@ -199,6 +199,13 @@ public struct KernelFacts: Sendable {
 
     public func call(named name: String) -> CallFact? { calls[name] }
 
+    /// Calls that dereference some of their arguments, by name (`dereferences` in Rules/).
+    public var dereferencingCalls: [String: Set<Int>] {
+        var result: [String: Set<Int>] = [:]
+        for call in calls.values where !call.dereferences.isEmpty { result[call.function] = call.dereferences }
+        return result
+    }
+
     /// Functions that never return (`returns: never`): a path that calls one ends there.
     public var noReturnCalls: Set<String> { Set(calls.values.filter { $0.returns == .never }.map(\.function)) }
 
@@ -278,15 +285,19 @@ public struct CallFact: Sendable, Hashable {
     /// The call puts the object of its first argument into a collection (`list_add(&page->lru,
     /// list)`, `xa_store`): whoever walks the collection later owns it, and any lock it holds.
     public var storesObject: Bool
+    /// Arguments (0-based) the call reads or writes through: `memset(p, …)`, `strlen(s)`. Handing
+    /// it a NULL pointer oopses as surely as `p->x`.
+    public var dereferences: Set<Int>
     public var source: String?
 
     public init(function: String, returns: ReturnKind?, mustCheck: Bool, mayDrop: [String] = [],
-                storesObject: Bool = false, source: String?) {
+                storesObject: Bool = false, dereferences: Set<Int> = [], source: String?) {
         self.function = function
         self.returns = returns
         self.mustCheck = mustCheck
         self.mayDrop = mayDrop
         self.storesObject = storesObject
+        self.dereferences = dereferences
         self.source = source
     }
 }
