@@ -240,6 +240,17 @@ effects:
   - {pattern: "*f_op->write", sleeps: true, takes: [i_rwsem], why: writes to a file, source: include/linux/fs.h (file_operations.write)}
   - {pattern: "*f_op->write_iter", sleeps: true, takes: [i_rwsem], why: writes to a file, source: include/linux/fs.h (file_operations.write_iter)}
   - {pattern: "*f_op->read", sleeps: true, takes: [i_rwsem], why: reads a file, source: include/linux/fs.h (file_operations.read)}
+
+  # --- calls that only read allocation flags (include/linux/gfp.h, sched/mm.h): no allocation, no
+  # sleep, whatever the flags say (a call handed reclaiming flags is otherwise taken to sleep) ---
+  - {function: node_zonelist, sleeps: false, source: include/linux/gfp.h}
+  - {function: gfp_zonelist, sleeps: false, source: include/linux/gfp.h}
+  - {function: gfp_zone, sleeps: false, source: include/linux/gfp.h}
+  - {function: gfp_migratetype, sleeps: false, source: include/linux/gfp.h}
+  - {function: gfpflags_allow_blocking, sleeps: false, source: include/linux/gfp.h}
+  - {function: gfp_pfmemalloc_allowed, sleeps: false, source: mm/page_alloc.c}
+  - {function: current_gfp_context, sleeps: false, source: include/linux/sched/mm.h}
+  - {function: gfp_has_io_fs, sleeps: false, source: include/linux/gfp.h}
 """#),
         ("locks.yaml", #"""
 # Lock primitives of the Linux kernel, as mmreview reads them.
