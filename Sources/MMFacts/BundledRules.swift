@@ -136,7 +136,8 @@ classes:
 #   function   the C name, or
 #   pattern    a name pattern where `*` matches any text: `ckpt_write_*`, `*->write` (a call through
 #              a pointer is matched by its callee text, `ctx->write`, `file->f_op->write`).
-#   sleeps     true when the call may sleep (never from atomic context).
+#   sleeps     true when the call may sleep (never from atomic context); false when it never does,
+#              whatever flags it is handed (a call given reclaiming gfp flags is otherwise taken to sleep).
 #   gfp        argN: the call sleeps or not depending on its gfp argument (see `gfp` below);
 #              an argument the rules do not know (a variable) says nothing.
 #   takes      lock classes the call may take inside (classes.yaml): file I/O takes i_rwsem, a user

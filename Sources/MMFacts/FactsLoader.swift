@@ -263,9 +263,11 @@ public struct FactsLoader: Sendable {
                 }
                 gfpArgument = n
             }
-            let sleeps = try reader.optionalBool("sleeps") ?? false
+            let statedSleeps = try reader.optionalBool("sleeps")
+            let sleeps = statedSleeps ?? false
             let takes = try reader.stringList("takes")
-            if !sleeps, gfpArgument == nil, takes.isEmpty {
+            // `sleeps: false` says something: the call does not sleep whatever flags it is handed.
+            if statedSleeps == nil, gfpArgument == nil, takes.isEmpty {
                 throw reader.error("sleeps", "the entry says nothing: give sleeps, gfp or takes")
             }
             result.append(CallEffect(name: name, isPattern: pattern != nil, sleeps: sleeps, gfpArgument: gfpArgument,

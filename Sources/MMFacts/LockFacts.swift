@@ -182,7 +182,9 @@ public struct KernelFacts: Sendable {
         guard let effect = effect(forCallee: callee) else {
             // Any function handed allocation flags that allow direct reclaim (`idr_alloc(…,
             // GFP_KERNEL)`, `xa_store(…, GFP_KERNEL)`) may sleep in the allocator, whatever it is.
-            return arguments.contains { gfp.sleeps($0) == true }
+            // Only flags handed directly count: `first_zones_zonelist(node_zonelist(n, GFP_KERNEL), …)`
+            // passes a zonelist, and the inner call is judged on its own.
+            return arguments.contains { !$0.contains("(") && gfp.sleeps($0) == true }
         }
         if effect.sleeps { return true }
         guard let index = effect.gfpArgument, index < arguments.count else { return false }
