@@ -57,7 +57,7 @@ public enum ConditionFacts {
             }
         }
         if let parts = splitTopLevel(text, separator: "<"), parts.count == 2, isZero(parts[1]),
-           isSimpleOperand(parts[0]), outcome {
+           isSimpleOperand(parts[0]) || isCall(parts[0]), outcome {
             return [Fact(atom: parts[0], value: true)]
         }
         if isSimpleOperand(text) || isCall(text) {

@@ -26,6 +26,9 @@ import Testing
         #expect(ConditionFacts.facts(condition: "h->map_count == ret", outcome: true)
                 == [Fact(atom: "h->map_count==ret", value: true)])
         #expect(ConditionFacts.facts(condition: "ret < h->map_count", outcome: true) == [])
+        // A killable or interruptible lock tested directly: `< 0` is its failure.
+        #expect(ConditionFacts.facts(condition: "mutex_lock_interruptible(&d->i2c_mutex) < 0", outcome: true)
+                == [Fact(atom: "mutex_lock_interruptible(&d->i2c_mutex)", value: true)])
         #expect(ConditionFacts.facts(condition: "a <= 0", outcome: true) == [])
     }
 
