@@ -211,3 +211,30 @@ public enum ConditionFacts {
         return before != chars[index] && after != chars[index]
     }
 }
+
+/// Merges path states that agree on what they track (`key`: the locks held, the resources held),
+/// keeping only the facts they share; beyond `limit` states the facts are dropped, so paths merge
+/// by what they track alone and a walk stays bounded. The lock walk and the resource walk share it.
+public func mergePathStates<State: Hashable, Key: Hashable>(
+    _ states: Set<State>, key: (State) -> Key, facts: WritableKeyPath<State, Set<Fact>>, limit: Int
+) -> Set<State> {
+    var byKey: [Key: State] = [:]
+    for state in states {
+        let k = key(state)
+        if var existing = byKey[k] {
+            existing[keyPath: facts].formIntersection(state[keyPath: facts])
+            byKey[k] = existing
+        } else {
+            byKey[k] = state
+        }
+    }
+    var result = Set(byKey.values)
+    if result.count > limit {
+        result = Set(result.map { state in
+            var bare = state
+            bare[keyPath: facts] = []
+            return bare
+        })
+    }
+    return result
+}

@@ -51,6 +51,28 @@ public struct ControlFlowGraph: Sendable {
         nodes.indices.filter { if case .exit = nodes[$0].action { return true } else { return false } }
     }
 
+    /// Where code the patch does not show runs: every gap, and the entry when the image starts
+    /// mid-function. What such code took is presumed taken in the last of these before its use.
+    public func unseenStretches(startsAtDefinition: Bool) -> [Int] {
+        let gaps = nodes.indices.filter { if case .gap = nodes[$0].action { return true } else { return false } }
+        return startsAtDefinition ? gaps : [0] + gaps
+    }
+
+    /// The nodes reachable from `start` without passing through a gap (`start` itself excluded):
+    /// what follows one stretch of unseen code before the next one.
+    public func reachableBeforeNextGap(from start: Int) -> [Int] {
+        var seen: Set<Int> = [start]
+        var reached: [Int] = []
+        var stack = nodes[start].successors
+        while let node = stack.popLast() {
+            guard seen.insert(node).inserted else { continue }
+            if case .gap = nodes[node].action { continue }
+            reached.append(node)
+            stack.append(contentsOf: nodes[node].successors)
+        }
+        return reached
+    }
+
     public var predecessors: [[Int]] {
         var result = Array(repeating: [Int](), count: nodes.count)
         for (index, node) in nodes.enumerated() {

@@ -110,7 +110,8 @@ public struct LockStateAnalysis: Sendable {
                 }
             }
         }
-        presumedAt = Self.latestGaps(graph: graph, events: events, keys: releasedOnlyKeys)
+        presumedAt = Self.latestGaps(graph: graph, events: events, keys: releasedOnlyKeys,
+                                     startsAtDefinition: model.startsAtDefinition)
         releaseGuards = Self.releaseGuards(graph: graph, events: events)
         var entryState = LockState()
         if !model.startsAtDefinition { presumeHidden(&entryState, node: 0, line: graph.nodes.first?.line ?? 0) }
@@ -121,20 +122,15 @@ public struct LockStateAnalysis: Sendable {
     /// whose release it reaches without passing another gap.
     private var presumedAt: [Int: Set<String>] = [:]
 
-    static func latestGaps(graph: ControlFlowGraph, events: [Int: LockEvent], keys: Set<String>) -> [Int: Set<String>] {
+    static func latestGaps(graph: ControlFlowGraph, events: [Int: LockEvent], keys: Set<String>,
+                           startsAtDefinition: Bool) -> [Int: Set<String>] {
         guard !keys.isEmpty else { return [:] }
         var result: [Int: Set<String>] = [:]
-        for start in graph.nodes.indices {
-            if start != 0, case .gap = graph.nodes[start].action {} else if start != 0 { continue }
-            var found = Set<String>()
-            var seen: Set<Int> = [start]
-            var stack = graph.nodes[start].successors
-            while let node = stack.popLast() {
-                guard seen.insert(node).inserted else { continue }
-                if case .gap = graph.nodes[node].action { continue }
-                if let event = events[node], event.action == .release, keys.contains(event.key) { found.insert(event.key) }
-                stack.append(contentsOf: graph.nodes[node].successors)
-            }
+        for start in graph.unseenStretches(startsAtDefinition: startsAtDefinition) {
+            let found = Set(graph.reachableBeforeNextGap(from: start).compactMap { node -> String? in
+                guard let event = events[node], event.action == .release, keys.contains(event.key) else { return nil }
+                return event.key
+            })
             if !found.isEmpty { result[start] = found }
         }
         return result
@@ -379,19 +375,6 @@ public struct LockStateAnalysis: Sendable {
 
     /// Merges states with equal locks, keeping the facts they share; caps the number of states.
     static func merge(_ states: Set<LockState>) -> Set<LockState> {
-        var byLocks: [[String: LockRecord]: LockState] = [:]
-        for state in states {
-            if var existing = byLocks[state.locks] {
-                existing.facts.formIntersection(state.facts)
-                byLocks[state.locks] = existing
-            } else {
-                byLocks[state.locks] = state
-            }
-        }
-        var result = Set(byLocks.values)
-        if result.count > stateLimit {
-            result = Set(result.map { LockState(locks: $0.locks, facts: []) })
-        }
-        return result
+        mergePathStates(states, key: \.locks, facts: \.facts, limit: stateLimit)
     }
 }

@@ -126,9 +126,6 @@ public struct LoopNoProgressCheck: FunctionCheck {
     /// Kernel macros that assign to an argument passed by name (`do_div(n, base)` changes `n`).
     private static let assigningMacros: Set<String> = ["do_div", "swap", "get_user", "__get_user",
                                                        "unsafe_get_user", "rcu_assign_pointer"]
-    /// Calls that do not return: a loop that reaches one is left.
-    private static let noReturn: Set<String> = ["BUG", "panic", "do_exit", "kthread_exit", "make_task_dead",
-                                                "unreachable", "__builtin_unreachable"]
 
     public func check(_ context: FunctionContext) -> [SideFinding] {
         let model = context.model
@@ -152,8 +149,9 @@ public struct LoopNoProgressCheck: FunctionCheck {
             guard let condition = loop.condition,
                   let variables = trackedVariables(condition, locals: locals, model: model),
                   variables.isDisjoint(with: addressTaken),
-                  !modelShowsProgress(loop, variables: variables),
-                  !sourceShowsProgress(loop, variables: variables, model: model) else { continue }
+                  !modelShowsProgress(loop, variables: variables, noReturn: context.facts.noReturnCalls),
+                  !sourceShowsProgress(loop, variables: variables, model: model,
+                                       noReturn: context.facts.noReturnCalls) else { continue }
             let names = variables.sorted().map { "'\($0)'" }.joined(separator: " and ")
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: loop.line, column: 1,
@@ -223,7 +221,8 @@ public struct LoopNoProgressCheck: FunctionCheck {
     }
 
     /// What the model shows: an exit, a gap, or a change to one of the variables.
-    private func modelShowsProgress(_ loop: Loop, variables: Set<String>) -> Bool {
+    /// `noReturn`: calls that do not return (Rules/ `returns: never`); a loop that reaches one is left.
+    private func modelShowsProgress(_ loop: Loop, variables: Set<String>, noReturn: Set<String>) -> Bool {
         var leaves = false
         var labels: Set<String> = []
         var gotos: Set<String> = []
@@ -241,7 +240,7 @@ public struct LoopNoProgressCheck: FunctionCheck {
             }
             for call in expression.calls {
                 guard let name = call.functionName else { continue }
-                if Self.noReturn.contains(name) { changes = true }
+                if noReturn.contains(name) { changes = true }
                 let byName = Self.assigningMacros.contains(name) || Self.isConstantName(name)
                 if byName, call.arguments.contains(where: { !Set(CSyntax.tokens($0)).isDisjoint(with: variables) }) {
                     changes = true
@@ -281,7 +280,8 @@ public struct LoopNoProgressCheck: FunctionCheck {
     /// A second look at the source text of the loop, so that a statement the parse lost cannot make
     /// a loop look stuck: any exit keyword, preprocessor line, hidden line, or change to a variable
     /// (assignment, `++`/`--`, `&var`, a macro that takes it by name) counts as progress.
-    private func sourceShowsProgress(_ loop: Loop, variables: Set<String>, model: FunctionModel) -> Bool {
+    private func sourceShowsProgress(_ loop: Loop, variables: Set<String>, model: FunctionModel,
+                                     noReturn: Set<String>) -> Bool {
         var text: [String] = []
         var line = loop.line
         while let source = model.sourceLines[line], line < loop.line + 400 {
@@ -328,11 +328,11 @@ public struct LoopNoProgressCheck: FunctionCheck {
             }
             // Passed by name to a macro (ALL_CAPS or a known assigning one) that may assign it.
             if let call = enclosingCallee(inspected, at: index),
-               Self.assigningMacros.contains(call) || Self.isConstantName(call) || Self.noReturn.contains(call) {
+               Self.assigningMacros.contains(call) || Self.isConstantName(call) || noReturn.contains(call) {
                 return true
             }
         }
-        return inspected.contains { Self.noReturn.contains($0) }
+        return inspected.contains { noReturn.contains($0) }
     }
 
     /// The callee whose argument list holds the token at `index`, if any.

@@ -291,18 +291,10 @@ private struct ResourceWalk {
         }
         guard !releases.isEmpty else { return [:] }
         var result: [Int: [(object: String, pairIndex: Int)]] = [:]
-        for start in graph.nodes.indices {
-            let isGap: Bool
-            if case .gap = graph.nodes[start].action { isGap = true } else { isGap = false }
-            guard isGap || (start == 0 && !model.startsAtDefinition) else { continue }
+        for start in graph.unseenStretches(startsAtDefinition: model.startsAtDefinition) {
             var found: [String: Int] = [:]
-            var seen: Set<Int> = [start]
-            var stack = graph.nodes[start].successors
-            while let node = stack.popLast() {
-                guard seen.insert(node).inserted else { continue }
-                if case .gap = graph.nodes[node].action { continue }
+            for node in graph.reachableBeforeNextGap(from: start) {
                 if let release = releases[node] { found[release.object] = release.pairIndex }
-                stack.append(contentsOf: graph.nodes[node].successors)
             }
             if !found.isEmpty { result[start] = found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
         }
@@ -532,18 +524,7 @@ private struct ResourceWalk {
     }
 
     static func merge(_ states: Set<ResourceState>) -> Set<ResourceState> {
-        var byHeld: [[String: HeldResource]: ResourceState] = [:]
-        for state in states {
-            if var existing = byHeld[state.held] {
-                existing.facts.formIntersection(state.facts)
-                byHeld[state.held] = existing
-            } else {
-                byHeld[state.held] = state
-            }
-        }
-        var result = Set(byHeld.values)
-        if result.count > stateLimit { result = Set(result.map { ResourceState(held: $0.held, facts: []) }) }
-        return result
+        mergePathStates(states, key: \.held, facts: \.facts, limit: stateLimit)
     }
 
     func findings(check: ResourceLeakCheck, context: FunctionContext) -> [SideFinding] {

@@ -145,7 +145,14 @@ public struct KernelFacts: Sendable {
     public var primitives: [String: LockPrimitive]
     public var classes: [LockClass]
     /// Return-value meaning and must-check duty of ordinary kernel functions, by name.
-    public var calls: [String: CallFact]
+    public var calls: [String: CallFact] {
+        didSet { (noReturnCalls, dereferencingCalls) = Self.derive(calls) }
+    }
+    /// Functions that never return (`returns: never`): a path that calls one ends there. Derived
+    /// from `calls` once, not per function reviewed.
+    public private(set) var noReturnCalls: Set<String> = []
+    /// Calls that dereference some of their arguments, by name (`dereferences` in Rules/).
+    public private(set) var dereferencingCalls: [String: Set<Int>] = [:]
     /// Reference and memory pairs, in file order.
     public var pairs: [ResourcePair]
     /// Allocation functions and which arguments give the size, by name.
@@ -169,6 +176,17 @@ public struct KernelFacts: Sendable {
         self.effects = effects
         self.effectPatterns = effectPatterns
         self.gfp = gfp
+        (noReturnCalls, dereferencingCalls) = Self.derive(calls)
+    }
+
+    private static func derive(_ calls: [String: CallFact]) -> (Set<String>, [String: Set<Int>]) {
+        var noReturn = Set<String>()
+        var dereferencing: [String: Set<Int>] = [:]
+        for call in calls.values {
+            if call.returns == .never { noReturn.insert(call.function) }
+            if !call.dereferences.isEmpty { dereferencing[call.function] = call.dereferences }
+        }
+        return (noReturn, dereferencing)
     }
 
     /// The effect entry of a callee (`vfs_write`, `ctx->write`), exact names first.
@@ -201,15 +219,6 @@ public struct KernelFacts: Sendable {
 
     public func call(named name: String) -> CallFact? { calls[name] }
 
-    /// Calls that dereference some of their arguments, by name (`dereferences` in Rules/).
-    public var dereferencingCalls: [String: Set<Int>] {
-        var result: [String: Set<Int>] = [:]
-        for call in calls.values where !call.dereferences.isEmpty { result[call.function] = call.dereferences }
-        return result
-    }
-
-    /// Functions that never return (`returns: never`): a path that calls one ends there.
-    public var noReturnCalls: Set<String> { Set(calls.values.filter { $0.returns == .never }.map(\.function)) }
 
     public func primitive(named name: String) -> LockPrimitive? { primitives[name] }
 

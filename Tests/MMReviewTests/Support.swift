@@ -52,29 +52,8 @@ struct ProcessResult {
     var stderr: String
 }
 
-/// Runs the mmreview executable with the given arguments and standard input. Output goes through
-/// temporary files so that neither a large output nor a large input can block the child.
+/// Runs the mmreview executable from the repository root with the given arguments and standard
+/// input (through runProgram, so neither a large output nor a large input can block the child).
 func runMMReview(_ arguments: [String], stdin: [UInt8] = []) throws -> ProcessResult {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("mmreview-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let inURL = directory.appendingPathComponent("stdin")
-    let outURL = directory.appendingPathComponent("stdout")
-    let errURL = directory.appendingPathComponent("stderr")
-    try Data(stdin).write(to: inURL)
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let process = Process()
-    process.executableURL = Repository.executable
-    process.arguments = arguments
-    process.currentDirectoryURL = Repository.root
-    process.standardInput = try FileHandle(forReadingFrom: inURL)
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    try process.run()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                         stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    try runProgram(Repository.executable.path, arguments, in: Repository.root, stdin: stdin)
 }
