@@ -106,7 +106,7 @@ public enum LockOrderFacts {
             var sleep: String?
             for call in model.body.allCalls {
                 if sleep == nil, let reason = sleepReason(of: call, facts: facts, helpers: [:]) {
-                    sleep = "\(reason) (line \(call.line))"
+                    sleep = reason
                 }
                 if let event = resolver.event(for: call) {
                     switch event.action {
@@ -116,7 +116,7 @@ public enum LockOrderFacts {
                         // keeps its spelling: the caller compares it with its own argument.
                         locks.append(ImpliedLock(orderName: orderName(of: event), className: event.className,
                                                  spoken: "'\(event.display)'", subject: "\(model.name)()",
-                                                 verb: "takes '\(event.display)' (line \(event.call.line))",
+                                                 verb: "takes '\(event.display)'",
                                                  annotatedNested: isNestingAnnotated(call.callee), key: event.key))
                     case .tryAcquire:
                         // A try-lock never waits, so it cannot close a deadlock cycle.
@@ -131,7 +131,7 @@ public enum LockOrderFacts {
                 for lock in effectLocks(of: call, facts: facts) {
                     var inside = lock
                     inside.subject = "\(model.name)()"
-                    inside.verb = "calls \(lock.subject) (line \(call.line)), which \(lock.verb)"
+                    inside.verb = "calls \(lock.subject), which \(lock.verb)"
                     locks.append(inside)
                 }
                 if let name = call.functionName { called.append(name) }

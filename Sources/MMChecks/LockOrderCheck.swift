@@ -223,7 +223,7 @@ public struct LockOrderCheck: FunctionCheck {
             let held = nesting.held
             let heldHow = held.status == .presumedHeld
                 ? "taken before the code the patch shows"
-                : "taken at line \(held.acquiredLine.map(String.init) ?? "?")"
+                : "taken earlier in \(context.spokenFunction)"
             var notes: [SideNote] = []
             if held.status != .presumedHeld, let line = held.acquiredLine {
                 notes.append(SideNote(line: line, message: "\(held.event.spoken) is taken here"))

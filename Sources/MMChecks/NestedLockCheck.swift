@@ -120,7 +120,7 @@ public struct NestedLockCheck: FunctionCheck {
                   reported.insert(nesting.line).inserted else { continue }
             let heldWhere = nesting.held.status == .presumedHeld
                 ? "taken before the code the patch shows"
-                : "taken at line \(nesting.held.acquiredLine.map(String.init) ?? "?")"
+                : "taken earlier in \(context.spokenFunction)"
             var notes: [SideNote] = []
             if nesting.held.status != .presumedHeld, let line = nesting.held.acquiredLine {
                 notes.append(SideNote(line: line, message: "\(held.spoken) is taken here"))
