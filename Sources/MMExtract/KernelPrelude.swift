@@ -39,6 +39,7 @@ enum KernelPrelude {
         "rcu_dereference", "rcu_dereference_protected", "rcu_dereference_raw", "rcu_access_pointer",
         "rcu_assign_pointer", "rcu_dereference_check", "lockdep_assert_held", "lockdep_assert_held_write",
         "lockdep_assert_held_read", "EXPORT_SYMBOL", "EXPORT_SYMBOL_GPL", "__aligned", "__section",
+        "__printf", "__scanf", "__alloc_size", "__realloc_size",
     ]
 
     static let text: String = {
@@ -136,6 +137,10 @@ enum KernelPrelude {
         #define __releases_shared(x)
         #define __aligned(x)
         #define __section(x)
+        #define __printf(a, b)
+        #define __scanf(a, b)
+        #define __alloc_size(...)
+        #define __realloc_size(...)
         #define __user
         #define __rcu
         #define __iomem

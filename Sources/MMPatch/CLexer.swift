@@ -93,6 +93,26 @@ public enum CLexer {
         return false
     }
 
+    /// Kernel attribute macros that take arguments and stand before a function's name
+    /// (include/linux/compiler_attributes.h, compiler_types.h).
+    static let attributeMacros: Set<String> = [
+        "__printf", "__scanf", "__attribute__", "__attribute", "__section", "__aligned", "__alloc_size",
+        "__diagnose_as", "__realloc_size",
+    ]
+
+    /// Index of the `)` that closes the `(` at `open`, or nil when the text ends first.
+    static func matchingParenthesis(_ bytes: [UInt8], open: Int) -> Int? {
+        var depth = 0
+        for index in open..<bytes.count {
+            if bytes[index] == UInt8(ascii: "(") { depth += 1 }
+            if bytes[index] == UInt8(ascii: ")") {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+        }
+        return nil
+    }
+
     static let keywords: Set<String> = [
         "if", "for", "while", "switch", "return", "do", "else", "case", "default", "goto", "break",
         "continue", "sizeof", "typeof", "__typeof__", "defined",
@@ -113,6 +133,14 @@ public enum CLexer {
         guard start < end, !(bytes[start] >= 0x30 && bytes[start] <= 0x39) else { return nil }
         let name = String(decoding: bytes[start..<end], as: UTF8.self)
         guard !keywords.contains(name) else { return nil }
+        if attributeMacros.contains(name) {
+            // `static __printf(2, 0) int cn_vprintf(…)`: the attribute's parentheses come first; the
+            // function is named after them, on this line or (when nothing follows) on the next one.
+            guard let close = matchingParenthesis(bytes, open: open) else { return nil }
+            let rest = String(decoding: bytes[(close + 1)...], as: UTF8.self)
+            guard rest.contains("(") else { return nil }
+            return definedFunctionName(String(decoding: bytes[..<start], as: UTF8.self) + " " + rest)
+        }
         if name.hasPrefix("SYSCALL_DEFINE") || name.hasPrefix("COMPAT_SYSCALL_DEFINE") {
             let arguments = bytes[(open + 1)...].prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: ")") }
             let argument = String(decoding: arguments, as: UTF8.self).trimmed

@@ -276,6 +276,29 @@ import MMCore
         #expect(try functions(text).map(\.name) == ["sys_munlock"])
     }
 
+    // fs/coredump.c and kernel/kthread.c put a format-checking attribute before the name.
+    @Test func attributeMacroBeforeTheNameIsNotTheFunction() throws {
+        let sameLine = Self.diff("""
+            @@ -1,0 +1,5 @@
+            +static __printf(2, 0) int cn_vprintf(struct core_name *cn, const char *fmt,
+            +\t\t\t\t     va_list arg)
+            +{
+            +\treturn 0;
+            +}
+            """)
+        #expect(try functions(sameLine).map(\.name) == ["cn_vprintf"])
+        let lineBefore = Self.diff("""
+            @@ -1,0 +1,6 @@
+            +static __printf(4, 0)
+            +struct task_struct *__kthread_create_on_node(int (*threadfn)(void *data),
+            +\t\t\t\t\t\t    void *data, int node)
+            +{
+            +\treturn NULL;
+            +}
+            """)
+        #expect(try functions(lineBefore).map(\.name) == ["__kthread_create_on_node"])
+    }
+
     @Test func untouchedFunctionsAreLeftOut() throws {
         let text = Self.diff("""
             @@ -1,8 +1,8 @@
