@@ -140,6 +140,23 @@ public struct UseAfterUnlockCheck: FunctionCheck {
             	return entry->length;
             }
             """,
+            // Returned by a function that is not a lookup (it may come with a reference, or be the
+            // caller's own), or swapped out of the structure with xchg().
+            """
+            struct super_block *f(struct block_device *bdev, struct ns *ns, struct pin *new)
+            {
+            	struct super_block *s;
+            	struct pin *old;
+            	mutex_lock(&bdev->bd_fsfreeze_mutex);
+            	s = sget(bdev->type, bdev);
+            	old = xchg(&bdev->pin, new);
+            	mutex_unlock(&bdev->bd_fsfreeze_mutex);
+            	pin_kill(old);
+            	if (s->s_root)
+            		return s;
+            	return NULL;
+            }
+            """,
             // The lock is taken again before the pointer is used.
             """
             void f(struct foo *foo)
@@ -178,10 +195,14 @@ public struct UseAfterUnlockCheck: FunctionCheck {
         var walk = BorrowWalk(context: context)
         walk.run()
         var findings: [SideFinding] = []
-        var reported = Set<String>()
+        var reportedLines = Set<String>()
+        // One finding per pointer read under a lock: its first use after the drop is where a
+        // reviewer asks what keeps it alive; the later uses only repeat the question.
+        var reportedBorrows = Set<String>()
         for use in walk.uses.sorted(by: { ($0.line, $0.borrow.variable) < ($1.line, $1.borrow.variable) }) {
             let borrow = use.borrow
-            if !reported.insert("\(borrow.variable)@\(use.line)").inserted { continue }
+            if !reportedLines.insert("\(borrow.variable)@\(use.line)").inserted { continue }
+            if !reportedBorrows.insert("\(borrow.variable)@\(borrow.readLine)|\(borrow.lockKey)").inserted { continue }
             var notes = [SideNote(line: borrow.readLine,
                                   message: "'\(borrow.variable)' is read here under \(borrow.lockSpoken)")]
             if let released = borrow.releasedLine {
@@ -324,6 +345,10 @@ private struct BorrowWalk {
             if let callee = assignment.valueCallee, pairs.contains(callee) || Self.handsOverObject(callee) { break }
             // `pte = pte_offset_map_lock(mm, pmd, addr, &ptl)` takes the lock; it reads nothing under it.
             if let callee = assignment.valueCallee, lockPrimitives.contains(callee) { break }
+            // What an unknown function returns may come with a reference or be the caller's own
+            // (`s = sget(…)`, `file = pick_file(files, fd)`, `old = install(…)`); only a call named
+            // like a lookup is known to hand back a pointer into the locked structure.
+            if let callee = assignment.valueCallee, !Self.looksUp(callee) { break }
             guard value.contains("->") || assignment.valueCallee != nil else { break }
             for (key, event) in locksHeld(at: node) {
                 let bases = ConditionFacts.dereferencedBases(of: event.display).map(ConditionFacts.atom)
@@ -367,12 +392,22 @@ private struct BorrowWalk {
     /// A call whose name says the object it returns is the caller's to keep: by the kernel's
     /// naming, `*_get*` / `*_tryget*` / `*grab*` return it with a reference held
     /// (`zswap_entry_find_get`, `find_get_page`), and `remove` / `del` / `pop` / `dequeue` /
-    /// `detach` / `steal` / `isolate` unlink it from the shared structure (`remove_element(pool)`).
+    /// `detach` / `steal` / `isolate` unlink it from the shared structure (`remove_element(pool)`),
+    /// and `xchg` swaps it out (`old = xchg(&ns->bacct, new)`).
     static func handsOverObject(_ callee: String) -> Bool {
         let words = Set(callee.lowercased().split(separator: "_").map(String.init))
         let owning: Set<String> = ["get", "tryget", "grab", "remove", "del", "delete", "pop", "dequeue", "detach",
-                                   "unlink", "steal", "isolate", "take"]
+                                   "unlink", "steal", "isolate", "take", "xchg"]
         return !words.isDisjoint(with: owning)
+    }
+
+    /// A call whose name says it finds an object in a structure and returns it as it is there
+    /// (`find_vma`, `idr_find`, `xa_load`, `radix_tree_lookup`, `rb_first`, `vma_next`).
+    static func looksUp(_ callee: String) -> Bool {
+        let words = Set(callee.lowercased().split(separator: "_").map(String.init))
+        let lookup: Set<String> = ["find", "lookup", "search", "load", "first", "last", "next", "prev",
+                                   "peek", "entry", "walk", "locate", "intersection", "deref", "dereference"]
+        return !words.isDisjoint(with: lookup)
     }
 
     /// The expression each borrow was read from, by variable and line.

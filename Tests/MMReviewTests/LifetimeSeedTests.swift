@@ -48,3 +48,30 @@ import Testing
         #expect(!result.findings.contains { $0.function == "checkpoint_vmas" && ($0.rule == "resource-leak" || $0.rule == "use-after-unlock") })
     }
 }
+
+/// use-after-unlock on code shaped like the kernel's: one question per pointer, asked where it is
+/// first used after the drop.
+@Suite struct UseAfterUnlockReportTests {
+    @Test func aPointerUsedSeveralTimesAfterTheDropIsReportedOnce() throws {
+        let source = """
+            int f(struct inode *inode, struct file *filp)
+            {
+            \tstruct pipe_inode_info *pipe;
+            \tspin_lock(&inode->i_lock);
+            \tpipe = inode->i_pipe;
+            \tspin_unlock(&inode->i_lock);
+            \tfilp->private_data = pipe;
+            \tpipe_lock(pipe);
+            \tpipe->readers++;
+            \tpipe->r_counter++;
+            \tpipe_unlock(pipe);
+            \treturn 0;
+            }
+            """
+        let result = try makeReviewer().review([ReviewInput(name: "x.diff", bytes: newFilePatch(source: source))])
+        let findings = result.findings.filter { $0.rule == "use-after-unlock" }
+        #expect(findings.map(\.line) == [8])
+        #expect(findings.first?.message == "'pipe' is used here after 'inode->i_lock' was dropped, with no reference taken on it: what keeps it alive?")
+        #expect(findings.first?.notes.map(\.line) == [5, 6])
+    }
+}
