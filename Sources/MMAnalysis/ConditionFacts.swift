@@ -56,9 +56,19 @@ public enum ConditionFacts {
                 return []
             }
         }
+        // `ret < 0` true: `ret` is non-zero, and negative. False (`ret >= 0`) says only that it is
+        // not negative, which settles a result that is 0 or a negative errno.
         if let parts = splitTopLevel(text, separator: "<"), parts.count == 2, isZero(parts[1]),
-           isSimpleOperand(parts[0]) || isCall(parts[0]), outcome {
-            return [Fact(atom: parts[0], value: true)]
+           isSimpleOperand(parts[0]) || isCall(parts[0]) {
+            let negative = negativeAtom(parts[0])
+            return outcome ? [Fact(atom: parts[0], value: true), Fact(atom: negative, value: true)]
+                : [Fact(atom: negative, value: false)]
+        }
+        if let parts = splitTopLevel(text, separator: ">="), parts.count == 2, isZero(parts[1]),
+           isSimpleOperand(parts[0]) || isCall(parts[0]) {
+            let negative = negativeAtom(parts[0])
+            return outcome ? [Fact(atom: negative, value: false)]
+                : [Fact(atom: parts[0], value: true), Fact(atom: negative, value: true)]
         }
         if isSimpleOperand(text) || isCall(text) {
             for wrapper in ["likely(", "unlikely("] where text.hasPrefix(wrapper) && text.hasSuffix(")") {
@@ -68,6 +78,9 @@ public enum ConditionFacts {
         }
         return []
     }
+
+    /// The atom that says `value` is negative (`ret<0`).
+    public static func negativeAtom(_ value: String) -> String { value + "<0" }
 
     /// What an assume node teaches: the facts its condition gives on its edge (empty elsewhere).
     public static func learned(at node: FlowNode) -> [Fact] {

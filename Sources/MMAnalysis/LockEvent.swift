@@ -22,6 +22,8 @@ public struct LockEvent: Sendable, Hashable {
     public var mode: LockMode
     public var nestable: Bool
     public var call: Call
+    /// For a try-lock: a failure returns a negative errno (Rules/ `returns_errno`).
+    public var failureIsNegative: Bool = false
 }
 
 /// Recognises lock operations among calls using the lock primitives of the kernel facts.
@@ -52,7 +54,8 @@ public struct LockEventResolver: Sendable {
         let key = facts.canonicalLockExpression(display)
         let className = primitive.className ?? facts.lockClass(forExpression: display)?.name
         return LockEvent(action: action, key: ConditionFacts.atom(key), display: display, className: className,
-                         kind: primitive.kind, mode: primitive.mode, nestable: primitive.nestable, call: call)
+                         kind: primitive.kind, mode: primitive.mode, nestable: primitive.nestable, call: call,
+                         failureIsNegative: primitive.returnsErrno)
     }
 
     /// The lock expression of a primitive call: `mm->mmap_sem` for `down_read(&mm->mmap_sem)`,

@@ -324,16 +324,20 @@ public struct LockStateAnalysis: Sendable {
             if let current, current.status == .held || current.status == .presumedHeld, !event.nestable {
                 incidents.insert(LockIncident(kind: .doubleAcquire(previousLine: current.acquiredLine), node: node, event: event))
             }
+            // `ret < 0` tests a failure as well as `ret` does when failures are negative errnos.
+            let negativeAtom = ConditionFacts.negativeAtom(atom)
             var held = state
-            held.facts = held.facts.filter { $0.atom != atom }
+            held.facts = held.facts.filter { $0.atom != atom && $0.atom != negativeAtom }
             held.facts.insert(Fact(atom: atom, value: heldValue))
+            if event.failureIsNegative { held.facts.insert(Fact(atom: negativeAtom, value: false)) }
             held.facts.formUnion(nonNull)
             let restored = current?.status == .releasedFromEntry
             held.locks[event.key] = LockRecord(status: restored ? .releasedFromEntryRetaken : .held, depth: 1,
                                                acquiredLine: line, releasedLine: nil, event: event)
             var failed = state
-            failed.facts = failed.facts.filter { $0.atom != atom }
+            failed.facts = failed.facts.filter { $0.atom != atom && $0.atom != negativeAtom }
             failed.facts.insert(Fact(atom: atom, value: !heldValue))
+            if event.failureIsNegative { failed.facts.insert(Fact(atom: negativeAtom, value: true)) }
             if current == nil || current?.status == .released || current?.status == .failed {
                 failed.locks[event.key] = LockRecord(status: .failed, depth: 0, acquiredLine: line, releasedLine: nil,
                                                      event: event)

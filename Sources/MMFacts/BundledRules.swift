@@ -272,6 +272,8 @@ effects:
 #   mode       exclusive | read | write
 #   sleeps     true when taking it may sleep.
 #   held_when  for try: zero | nonzero | nonnull — the return value on which the lock is held.
+#   returns_errno  for try with held_when zero: true when a failure returns a negative errno
+#              (-EINTR, -ETIME), so `if (ret < 0)` tests failure. Not down_trylock(), which returns 1.
 #   nestable   true when taking it again while held is legal (rcu_read_lock, preempt_disable).
 #   source     where the semantics come from.
 primitives:
@@ -320,40 +322,40 @@ primitives:
   - {function: mutex_lock, action: acquire, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, source: include/linux/mutex.h}
   - {function: mutex_lock_nested, action: acquire, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, source: include/linux/mutex.h}
   - {function: mutex_lock_io, action: acquire, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, source: include/linux/mutex.h}
-  - {function: mutex_lock_interruptible, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/mutex.h}
-  - {function: mutex_lock_killable, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/mutex.h}
+  - {function: mutex_lock_interruptible, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/mutex.h}
+  - {function: mutex_lock_killable, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/mutex.h}
   - {function: mutex_trylock, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: false, held_when: nonzero, source: include/linux/mutex.h}
   - {function: mutex_unlock, action: release, lock: arg0, kind: mutex, source: include/linux/mutex.h}
   # --- rw semaphores (include/linux/rwsem.h) ---
   - {function: down_read, action: acquire, lock: arg0, kind: rwsem, mode: read, sleeps: true, source: include/linux/rwsem.h}
   - {function: down_read_nested, action: acquire, lock: arg0, kind: rwsem, mode: read, sleeps: true, source: include/linux/rwsem.h}
-  - {function: down_read_killable, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: true, held_when: zero, source: include/linux/rwsem.h}
-  - {function: down_read_interruptible, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: true, held_when: zero, source: include/linux/rwsem.h}
+  - {function: down_read_killable, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/rwsem.h}
+  - {function: down_read_interruptible, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/rwsem.h}
   - {function: down_read_trylock, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: false, held_when: nonzero, source: include/linux/rwsem.h}
   - {function: up_read, action: release, lock: arg0, kind: rwsem, source: include/linux/rwsem.h}
   - {function: down_write, action: acquire, lock: arg0, kind: rwsem, mode: write, sleeps: true, source: include/linux/rwsem.h}
   - {function: down_write_nested, action: acquire, lock: arg0, kind: rwsem, mode: write, sleeps: true, source: include/linux/rwsem.h}
-  - {function: down_write_killable, action: try, lock: arg0, kind: rwsem, mode: write, sleeps: true, held_when: zero, source: include/linux/rwsem.h}
+  - {function: down_write_killable, action: try, lock: arg0, kind: rwsem, mode: write, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/rwsem.h}
   - {function: down_write_trylock, action: try, lock: arg0, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/rwsem.h}
   - {function: up_write, action: release, lock: arg0, kind: rwsem, source: include/linux/rwsem.h}
   - {function: downgrade_write, action: downgrade, lock: arg0, kind: rwsem, source: include/linux/rwsem.h}
   # --- counting semaphores (include/linux/semaphore.h; 2.x kernels used them for mmap_sem) ---
   - {function: down, action: acquire, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, source: include/linux/semaphore.h}
-  - {function: down_interruptible, action: try, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/semaphore.h}
-  - {function: down_killable, action: try, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/semaphore.h}
-  - {function: down_timeout, action: try, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/semaphore.h}
+  - {function: down_interruptible, action: try, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/semaphore.h}
+  - {function: down_killable, action: try, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/semaphore.h}
+  - {function: down_timeout, action: try, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/semaphore.h}
   # down_trylock() returns 0 when it got the semaphore, unlike every other trylock.
   - {function: down_trylock, action: try, lock: arg0, kind: semaphore, mode: exclusive, sleeps: false, held_when: zero, source: include/linux/semaphore.h}
   - {function: up, action: release, lock: arg0, kind: semaphore, source: include/linux/semaphore.h}
   # --- mmap_lock (include/linux/mmap_lock.h, since 5.8; mmap_sem before) ---
   - {function: mmap_read_lock, action: acquire, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, sleeps: true, source: include/linux/mmap_lock.h}
-  - {function: mmap_read_lock_killable, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, sleeps: true, held_when: zero, source: include/linux/mmap_lock.h}
+  - {function: mmap_read_lock_killable, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/mmap_lock.h}
   - {function: mmap_read_trylock, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, sleeps: false, held_when: nonzero, source: include/linux/mmap_lock.h}
   - {function: mmap_read_unlock, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
   - {function: mmap_read_unlock_non_owner, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
   - {function: mmap_write_lock, action: acquire, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: true, source: include/linux/mmap_lock.h}
   - {function: mmap_write_lock_nested, action: acquire, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: true, source: include/linux/mmap_lock.h}
-  - {function: mmap_write_lock_killable, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: true, held_when: zero, source: include/linux/mmap_lock.h}
+  - {function: mmap_write_lock_killable, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/mmap_lock.h}
   - {function: mmap_write_trylock, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/mmap_lock.h}
   - {function: mmap_write_unlock, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
   - {function: mmap_write_downgrade, action: downgrade, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
@@ -377,7 +379,7 @@ primitives:
   # --- inode (include/linux/fs.h; i_mutex before 4.7) ---
   - {function: inode_lock, action: acquire, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: true, source: include/linux/fs.h}
   - {function: inode_lock_nested, action: acquire, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: true, source: include/linux/fs.h}
-  - {function: inode_lock_killable, action: try, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: true, held_when: zero, source: include/linux/fs.h}
+  - {function: inode_lock_killable, action: try, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/fs.h}
   - {function: inode_trylock, action: try, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/fs.h}
   - {function: inode_unlock, action: release, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, source: include/linux/fs.h}
   - {function: inode_lock_shared, action: acquire, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: read, sleeps: true, source: include/linux/fs.h}
@@ -389,11 +391,11 @@ primitives:
   - {function: filemap_invalidate_unlock_shared, action: release, lock: arg0, member: invalidate_lock, class: invalidate_lock, kind: rwsem, source: include/linux/fs.h}
   # --- page and folio lock (include/linux/pagemap.h; PG_locked) ---
   - {function: lock_page, action: acquire, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, source: include/linux/pagemap.h}
-  - {function: lock_page_killable, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/pagemap.h}
+  - {function: lock_page_killable, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/pagemap.h}
   - {function: trylock_page, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: false, held_when: nonzero, source: include/linux/pagemap.h}
   - {function: unlock_page, action: release, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, source: include/linux/pagemap.h}
   - {function: folio_lock, action: acquire, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, source: include/linux/pagemap.h}
-  - {function: folio_lock_killable, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/pagemap.h}
+  - {function: folio_lock_killable, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: include/linux/pagemap.h}
   - {function: folio_trylock, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: false, held_when: nonzero, source: include/linux/pagemap.h}
   - {function: folio_unlock, action: release, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, source: include/linux/pagemap.h}
   # --- page-table locks (include/linux/mm.h) ---
@@ -421,7 +423,7 @@ primitives:
   - {function: task_lock, action: acquire, lock: arg0, member: alloc_lock, class: task_alloc_lock, kind: spinlock, mode: exclusive, sleeps: false, source: include/linux/sched/task.h}
   - {function: task_unlock, action: release, lock: arg0, member: alloc_lock, class: task_alloc_lock, kind: spinlock, source: include/linux/sched/task.h}
   # --- whole-mm locking (mm/mmap.c) ---
-  - {function: mm_take_all_locks, action: try, lock: arg0, member: all_locks, class: mm_all_locks, kind: all, mode: exclusive, sleeps: true, held_when: zero, source: mm/mmap.c}
+  - {function: mm_take_all_locks, action: try, lock: arg0, member: all_locks, class: mm_all_locks, kind: all, mode: exclusive, sleeps: true, held_when: zero, returns_errno: true, source: mm/mmap.c}
   - {function: mm_drop_all_locks, action: release, lock: arg0, member: all_locks, class: mm_all_locks, kind: all, source: mm/mmap.c}
   # --- contexts without a lock object (include/linux/rcupdate.h, preempt.h, irqflags.h) ---
   - {function: rcu_read_lock, action: acquire, lock: none, class: rcu, kind: rcu, mode: read, sleeps: false, nestable: true, source: include/linux/rcupdate.h}

@@ -196,7 +196,7 @@ public struct FactsLoader: Sendable {
             entry = "primitive '\(function)'"
             let reader = FieldReader(map: map, file: file, entry: entry)
             try reader.rejectUnknown(["function", "action", "lock", "member", "class", "kind", "mode", "sleeps",
-                                      "held_when", "nestable", "source"])
+                                      "held_when", "returns_errno", "nestable", "source"])
             let action: LockAction = try reader.enumValue("action")
             let operand = try parseOperand(try reader.string("lock"), reader: reader)
             let heldWhen: HeldWhen? = try reader.optionalEnumValue("held_when")
@@ -214,6 +214,7 @@ public struct FactsLoader: Sendable {
                 mode: try reader.optionalEnumValue("mode") ?? .exclusive,
                 sleeps: try reader.optionalBool("sleeps") ?? false,
                 heldWhen: heldWhen,
+                returnsErrno: try reader.optionalBool("returns_errno") ?? false,
                 nestable: try reader.optionalBool("nestable") ?? false,
                 source: try reader.optionalString("source")))
         }

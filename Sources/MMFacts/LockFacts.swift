@@ -47,6 +47,9 @@ public struct LockPrimitive: Sendable, Hashable {
     public var mode: LockMode
     public var sleeps: Bool
     public var heldWhen: HeldWhen?
+    /// A try primitive that returns 0 when it took the lock and a negative errno when it did not
+    /// (mutex_lock_interruptible: -EINTR), so `ret < 0` is as good a test of failure as `ret`.
+    public var returnsErrno: Bool = false
     public var nestable: Bool
     public var source: String?
 }

@@ -5,8 +5,13 @@ import Testing
     @Test func simpleConditions() {
         #expect(ConditionFacts.facts(condition: "anon_vma", outcome: false) == [Fact(atom: "anon_vma", value: false)])
         #expect(ConditionFacts.facts(condition: "!vma", outcome: true) == [Fact(atom: "vma", value: false)])
-        #expect(ConditionFacts.facts(condition: "ret < 0", outcome: true) == [Fact(atom: "ret", value: true)])
-        #expect(ConditionFacts.facts(condition: "ret < 0", outcome: false) == [])
+        // `ret < 0`: non-zero and negative; `ret >= 0` only says it is not negative.
+        #expect(ConditionFacts.facts(condition: "ret < 0", outcome: true)
+                == [Fact(atom: "ret", value: true), Fact(atom: "ret<0", value: true)])
+        #expect(ConditionFacts.facts(condition: "ret < 0", outcome: false) == [Fact(atom: "ret<0", value: false)])
+        #expect(ConditionFacts.facts(condition: "ret >= 0", outcome: true) == [Fact(atom: "ret<0", value: false)])
+        #expect(ConditionFacts.facts(condition: "ret >= 0", outcome: false)
+                == [Fact(atom: "ret", value: true), Fact(atom: "ret<0", value: true)])
         #expect(ConditionFacts.facts(condition: "next == NULL", outcome: true) == [Fact(atom: "next", value: false)])
         #expect(ConditionFacts.facts(condition: "pg != NULL", outcome: true) == [Fact(atom: "pg", value: true)])
         #expect(ConditionFacts.facts(condition: "!mmap_read_trylock(mm)", outcome: true)
@@ -28,7 +33,8 @@ import Testing
         #expect(ConditionFacts.facts(condition: "ret < h->map_count", outcome: true) == [])
         // A killable or interruptible lock tested directly: `< 0` is its failure.
         #expect(ConditionFacts.facts(condition: "mutex_lock_interruptible(&d->i2c_mutex) < 0", outcome: true)
-                == [Fact(atom: "mutex_lock_interruptible(&d->i2c_mutex)", value: true)])
+                == [Fact(atom: "mutex_lock_interruptible(&d->i2c_mutex)", value: true),
+                    Fact(atom: "mutex_lock_interruptible(&d->i2c_mutex)<0", value: true)])
         #expect(ConditionFacts.facts(condition: "a <= 0", outcome: true) == [])
     }
 

@@ -176,3 +176,46 @@ import Testing
         #expect(found.first?.message.contains("anon_vma_lock_root() returns NULL on some paths") == true)
     }
 }
+
+/// A killable or interruptible lock returns 0 or a negative errno, so `ret < 0` is a test of the
+/// lock's result (kernel/seccomp.c, fs/fsopen.c).
+@Suite struct ErrnoLockResultTests {
+    func findings(_ source: String) throws -> [Finding] {
+        try makeReviewer().review([ReviewInput(name: "x.diff", bytes: newFilePatch(source: source))]).findings
+    }
+
+    @Test func negativeResultTestedThroughAVariableEndsTheFailedPath() throws {
+        let source = """
+            static long notify_send(struct filter *filter, struct resp *resp)
+            {
+            \tlong ret;
+            \tret = mutex_lock_interruptible(&filter->notify_lock);
+            \tif (ret < 0)
+            \t\treturn ret;
+            \tret = reply(filter, resp);
+            \tmutex_unlock(&filter->notify_lock);
+            \treturn ret;
+            }
+            """
+        #expect(try findings(source).filter { $0.rule == "unbalanced-unlock" || $0.rule == "lock-leak" }.isEmpty)
+    }
+
+    @Test func unlockingOnTheNegativePathIsStillReported() throws {
+        let source = """
+            static long notify_send(struct filter *filter, struct resp *resp)
+            {
+            \tlong ret;
+            \tret = mutex_lock_interruptible(&filter->notify_lock);
+            \tif (ret < 0) {
+            \t\tmutex_unlock(&filter->notify_lock);
+            \t\treturn ret;
+            \t}
+            \tret = reply(filter, resp);
+            \tmutex_unlock(&filter->notify_lock);
+            \treturn ret;
+            }
+            """
+        let unbalanced = try findings(source).filter { $0.rule == "unbalanced-unlock" }
+        #expect(unbalanced.map(\.line) == [6])
+    }
+}
