@@ -20,7 +20,11 @@ public struct Fact: Sendable, Hashable, Comparable {
 /// on the false edge. Atoms are expression texts without blanks, so `ret` and `ret ` agree.
 public enum ConditionFacts {
     public static func atom(_ text: String) -> String {
-        String(text.filter { !$0.isWhitespace })
+        if let bytes = asciiBytes(text) {
+            // ASCII whitespace is exactly what Character.isWhitespace accepts below 0x80.
+            return String(decoding: bytes.filter { !($0 == 0x20 || (0x09...0x0D).contains($0)) }, as: UTF8.self)
+        }
+        return String(text.filter { !$0.isWhitespace })
     }
 
     /// Facts that hold when `condition` evaluates to `outcome`.
@@ -152,6 +156,21 @@ public enum ConditionFacts {
 
     /// An identifier or a member/dereference path (`vma`, `vma->anon_vma`, `h.count`, `*p`).
     static func isSimpleOperand(_ text: String) -> Bool {
+        if let bytes = asciiBytes(text) {
+            func isWordByte(_ b: UInt8) -> Bool {
+                (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+            }
+            guard let first = bytes.first, (isWordByte(first) && !(first >= 0x30 && first <= 0x39))
+                || first == UInt8(ascii: "*") else { return false }
+            var previous: UInt8 = 0
+            for b in bytes {
+                guard isWordByte(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ">") || b == UInt8(ascii: ".")
+                    || b == UInt8(ascii: "*") else { return false }
+                if b == UInt8(ascii: "-") && previous == UInt8(ascii: "-") { return false }  // `--`
+                previous = b
+            }
+            return true
+        }
         guard let first = text.first, first.isLetter || first == "_" || first == "*" else { return false }
         return text.allSatisfy { isIdentifierCharacter($0) || $0 == "-" || $0 == ">" || $0 == "." || $0 == "*" }
             && !text.contains("--")
@@ -167,6 +186,17 @@ public enum ConditionFacts {
     /// `(a)` whose first parenthesis closes at the very end.
     static func isWrapped(_ text: String) -> Bool {
         guard text.hasPrefix("("), text.hasSuffix(")") else { return false }
+        if let bytes = asciiBytes(text) {
+            var depth = 0
+            for (offset, byte) in bytes.enumerated() {
+                if byte == UInt8(ascii: "(") { depth += 1 }
+                if byte == UInt8(ascii: ")") {
+                    depth -= 1
+                    if depth == 0 && offset != bytes.count - 1 { return false }
+                }
+            }
+            return depth == 0
+        }
         var depth = 0
         for (offset, c) in text.enumerated() {
             if c == "(" { depth += 1 }
@@ -184,8 +214,19 @@ public enum ConditionFacts {
         return result
     }
 
+    /// The UTF-8 bytes of an all-ASCII text, where a byte is a Character; nil otherwise. Conditions
+    /// are split and matched many times per function, and byte arrays make that cheap; the rare
+    /// non-ASCII text takes the Character path.
+    static func asciiBytes(_ text: String) -> [UInt8]? {
+        let bytes = Array(text.utf8)
+        return bytes.allSatisfy({ $0 < 0x80 }) ? bytes : nil
+    }
+
     /// Splits at `separator` outside parentheses and brackets; nil when it does not occur there.
     static func splitTopLevel(_ text: String, separator: String) -> [String]? {
+        if let bytes = asciiBytes(text), let sep = asciiBytes(separator) {
+            return splitTopLevel(bytes: bytes, separator: sep)
+        }
         let chars = Array(text)
         let sep = Array(separator)
         var parts: [String] = []
@@ -210,6 +251,48 @@ public enum ConditionFacts {
         }
         parts.append(String(current))
         return found ? parts : nil
+    }
+
+    /// `splitTopLevel` over ASCII bytes: the same scan, one byte per Character.
+    private static func splitTopLevel(bytes: [UInt8], separator sep: [UInt8]) -> [String]? {
+        var parts: [String] = []
+        var depth = 0
+        var partStart = 0
+        var i = 0
+        var found = false
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "(") || c == UInt8(ascii: "[") { depth += 1 }
+            if c == UInt8(ascii: ")") || c == UInt8(ascii: "]") { depth -= 1 }
+            if depth == 0, i + sep.count <= bytes.count, bytes[i..<(i + sep.count)].elementsEqual(sep),
+               isStandaloneOperator(bytes, at: i, length: sep.count) {
+                parts.append(String(decoding: bytes[partStart..<i], as: UTF8.self))
+                i += sep.count
+                partStart = i
+                found = true
+                continue
+            }
+            i += 1
+        }
+        guard found else { return nil }
+        parts.append(String(decoding: bytes[partStart...], as: UTF8.self))
+        return parts
+    }
+
+    /// The byte form of the test below, with the same rules.
+    private static func isStandaloneOperator(_ bytes: [UInt8], at index: Int, length: Int) -> Bool {
+        let before = index > 0 ? bytes[index - 1] : UInt8(ascii: " ")
+        let after = index + length < bytes.count ? bytes[index + length] : UInt8(ascii: " ")
+        func isOperatorByte(_ b: UInt8) -> Bool {
+            b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b == UInt8(ascii: "=") || b == UInt8(ascii: "!")
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "&") || b == UInt8(ascii: "|")
+        }
+        if length == 1 { return !isOperatorByte(before) && !isOperatorByte(after) }
+        if length == 2, bytes[index] == UInt8(ascii: "=") || bytes[index] == UInt8(ascii: "!") {
+            return before != UInt8(ascii: "=") && before != UInt8(ascii: "!") && before != UInt8(ascii: "<")
+                && before != UInt8(ascii: ">") && after != UInt8(ascii: "=")
+        }
+        return before != bytes[index] && after != bytes[index]
     }
 
     /// Keeps `<` from matching inside `<=`, `<<` or `->`, and `==` inside `!==`-like runs.

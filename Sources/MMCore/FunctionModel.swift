@@ -38,7 +38,17 @@ public struct Call: Sendable, Hashable, Codable {
 
     /// The plain function name when the callee is an identifier, nil for calls through pointers.
     public var functionName: String? {
-        callee.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? callee : nil
+        // Bytes first: nearly every callee is ASCII, and checks ask for this on every call of
+        // every function; Characters only when a non-ASCII byte makes the byte test unsure.
+        var ascii = true
+        for byte in callee.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            let isWordByte = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
+                || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
+            if !isWordByte { return nil }
+        }
+        if ascii { return callee }
+        return callee.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? callee : nil
     }
 }
 

@@ -329,10 +329,14 @@ enum KernelPrelude {
         return s
     }()
 
+    /// The prelude's tokens, lexed once for the three name sets below.
+    private static let tokens: [CToken] = CLexer.lex(
+        text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)).tokens
+
     /// Every identifier the prelude declares or mentions.
     static let knownNames: Set<String> = {
         var names = Set<String>()
-        for t in CLexer.lex(text.components(separatedBy: "\n")).tokens {
+        for t in tokens {
             if t.kind == .identifier { names.insert(t.text) }
             if t.kind == .directive {
                 let parts = t.text.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "\t" })
@@ -345,7 +349,7 @@ enum KernelPrelude {
     /// Struct tags the prelude defines completely (others the stubs complete).
     static let definedTags: Set<String> = {
         var tags = Set<String>()
-        let toks = CLexer.lex(text.components(separatedBy: "\n")).tokens
+        let toks = tokens
         for i in 0..<max(0, toks.count - 2) where toks[i].text == "struct" && toks[i + 1].isIdentifier && toks[i + 2].isPunct("{") {
             tags.insert(toks[i + 1].text)
         }
@@ -355,7 +359,7 @@ enum KernelPrelude {
     /// Struct tags the prelude only forward-declares; every unit completes them with stub members.
     static let forwardTags: Set<String> = {
         var tags = Set<String>()
-        let toks = CLexer.lex(text.components(separatedBy: "\n")).tokens
+        let toks = tokens
         for i in 0..<max(0, toks.count - 2) where toks[i].text == "struct" && toks[i + 1].isIdentifier && toks[i + 2].isPunct(";") {
             tags.insert(toks[i + 1].text)
         }

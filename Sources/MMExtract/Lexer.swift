@@ -35,6 +35,24 @@ enum CLexer {
         "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=",
         "%=", "&=", "|=", "^=", "##",
     ]
+    /// The same punctuators as byte sequences, compared without building a String per
+    /// punctuation mark (the lexer runs over every hunk and the prelude).
+    private static let punctuators3Bytes: [[UInt8]] = punctuators3.map { Array($0.utf8) }
+    private static let punctuators2Bytes: [[UInt8]] = punctuators2.map { Array($0.utf8) }
+
+    /// Length of the punctuator starting at `i`: 3, 2 or 1.
+    @inline(__always) private static func punctuatorLength(_ bytes: [UInt8], _ i: Int) -> Int {
+        let n = bytes.count
+        if i + 3 <= n {
+            for p in punctuators3Bytes where p[0] == bytes[i] && p[1] == bytes[i + 1] && p[2] == bytes[i + 2] {
+                return 3
+            }
+        }
+        if i + 2 <= n {
+            for p in punctuators2Bytes where p[0] == bytes[i] && p[1] == bytes[i + 1] { return 2 }
+        }
+        return 1
+    }
 
     @inline(__always) private static func isIdentStart(_ b: UInt8) -> Bool {
         (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95 || b == 36
@@ -147,15 +165,7 @@ enum CLexer {
                     kind = b == 34 ? .string : .character
                 } else {
                     kind = .punct
-                    var len = 1
-                    if i + 3 <= n, let s = String(bytes: bytes[i..<(i + 3)], encoding: .utf8),
-                       punctuators3.contains(s) {
-                        len = 3
-                    } else if i + 2 <= n, let s = String(bytes: bytes[i..<(i + 2)], encoding: .utf8),
-                              punctuators2.contains(s) {
-                        len = 2
-                    }
-                    i += len
+                    i += punctuatorLength(bytes, i)
                 }
                 let text = String(decoding: bytes[start..<i], as: UTF8.self)
                 tokens.append(CToken(kind: kind, text: text, line: lineIndex, column: start + 1,

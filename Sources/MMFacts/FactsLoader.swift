@@ -28,19 +28,46 @@ public struct FactsLoader: Sendable {
 
     /// The facts that ship inside the binary (a copy of the repository's Rules/).
     public func bundled() throws(FactsError) -> KernelFacts {
-        try load(files: BundledRules.files)
+        try load(documents: bundledDocuments())
     }
 
     /// Bundled facts extended by every `*.yaml` file of `directory`.
     public func bundled(extendedBy directory: String) throws(FactsError) -> KernelFacts {
-        var files = BundledRules.files
-        files.append(contentsOf: try readDirectory(directory))
-        return try load(files: files)
+        try load(documents: bundledDocuments() + parse(readDirectory(directory)))
     }
 
     /// Bundled facts extended by files already read (directories and a configuration's facts).
     public func bundled(extendedBy files: [(name: String, text: String)]) throws(FactsError) -> KernelFacts {
-        try load(files: BundledRules.files + files)
+        try load(documents: bundledDocuments() + parse(files))
+    }
+
+    /// The bundled files as scripts/embed-rules pre-parsed them: the same trees Yams would give
+    /// (a test checks it), without the cost of the YAML parser at every start.
+    func bundledDocuments() throws(FactsError) -> [(name: String, root: Any?)] {
+        var documents: [(name: String, root: Any?)] = []
+        for file in BundledRules.parsed {
+            do {
+                documents.append((file.name, try RulesTree.parse(file.json)))
+            } catch {
+                throw FactsError(file: file.name, entry: "", field: "", message: error.description)
+            }
+        }
+        return documents
+    }
+
+    /// Each file's YAML parsed; every scalar stays a string.
+    func parse(_ files: [(name: String, text: String)]) throws(FactsError) -> [(name: String, root: Any?)] {
+        var documents: [(name: String, root: Any?)] = []
+        for file in files {
+            do {
+                // The basic resolver keeps every scalar a string: the fields are typed here, and
+                // Yams's regular-expression tag resolution was a quarter of a review's run time.
+                documents.append((file.name, try Yams.load(yaml: file.text, .basic)))
+            } catch {
+                throw FactsError(file: file.name, entry: "", field: "", message: "not valid YAML: \(error)")
+            }
+        }
+        return documents
     }
 
     /// Facts from the `*.yaml` files of a directory alone.
@@ -49,6 +76,12 @@ public struct FactsLoader: Sendable {
     }
 
     public func load(files: [(name: String, text: String)]) throws(FactsError) -> KernelFacts {
+        try load(documents: parse(files))
+    }
+
+    /// Facts from parsed files (mappings, lists and string scalars), later files adding to and
+    /// overriding earlier ones.
+    func load(documents: [(name: String, root: Any?)]) throws(FactsError) -> KernelFacts {
         var primitives: [String: LockPrimitive] = [:]
         var classes: [LockClass] = []
         var calls: [String: CallFact] = [:]
@@ -61,15 +94,8 @@ public struct FactsLoader: Sendable {
         // Where each order chain and effect came from, to name it when it refers to an unknown class.
         var orderFiles: [String] = []
         var effectFiles: [String: String] = [:]
-        for file in files {
-            let root: Any?
-            do {
-                // The basic resolver keeps every scalar a string: the fields are typed here, and
-                // Yams's regular-expression tag resolution was a quarter of a review's run time.
-                root = try Yams.load(yaml: file.text, .basic)
-            } catch {
-                throw FactsError(file: file.name, entry: "", field: "", message: "not valid YAML: \(error)")
-            }
+        for file in documents {
+            let root = file.root
             guard let map = root as? [String: Any] else {
                 if root == nil { continue }
                 throw FactsError(file: file.name, entry: "", field: "",

@@ -104,12 +104,36 @@ enum ArchivePage {
     /// A page is HTML when it has real markup; only then are tags removed and entities decoded
     /// (a text page may well contain "&lt;" or "<linux/mm.h>" literally).
     static func isHTML(_ lines: [String]) -> Bool {
-        for line in lines.prefix(2000) {
-            let lower = lowercasedASCII(line)
-            if lower.contains("<html") || lower.contains("<body") || lower.contains("<pre")
-                || lower.contains("<!doctype") || lower.contains("</a>") || lower.contains("<br>") {
-                return true
+        for line in lines.prefix(2000) where containsMarkup(line) { return true }
+        return false
+    }
+
+    /// Tags that only HTML has, after a `<`, ignoring ASCII case.
+    private static let markupAfterOpen: [[UInt8]] = ["html", "body", "pre", "!doctype", "/a>", "br>"].map {
+        Array($0.utf8)
+    }
+
+    /// One line holds one of those tags. Looks at the bytes after each `<` only: a plain-text page
+    /// has few, and this runs on every line of every message without a mail header.
+    private static func containsMarkup(_ line: String) -> Bool {
+        var line = line
+        return line.withUTF8 { containsMarkup($0) }
+    }
+
+    private static func containsMarkup(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "<") {
+                for tag in markupAfterOpen where index + 1 + tag.count <= bytes.count {
+                    var matches = true
+                    for (offset, byte) in tag.enumerated() where lowerASCII(bytes[index + 1 + offset]) != byte {
+                        matches = false
+                        break
+                    }
+                    if matches { return true }
+                }
             }
+            index += 1
         }
         return false
     }

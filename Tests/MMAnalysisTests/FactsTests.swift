@@ -1,5 +1,5 @@
 import Foundation
-import MMFacts
+@testable import MMFacts
 import Testing
 
 @Suite struct FactsTests {
@@ -40,6 +40,26 @@ import Testing
         #expect(fromDisk.calls == bundled.calls)
         #expect(fromDisk.pairs == bundled.pairs)
         #expect(fromDisk.allocators == bundled.allocators)
+        // The bundled facts come from the pre-parsed copy, Rules/ from the YAML parser: every
+        // field must agree, not only the ones above.
+        #expect(fromDisk.order == bundled.order)
+        #expect(fromDisk.effects == bundled.effects)
+        #expect(fromDisk.effectPatterns == bundled.effectPatterns)
+        #expect(fromDisk.gfp == bundled.gfp)
+        #expect(fromDisk.noReturnCalls == bundled.noReturnCalls)
+        #expect(fromDisk.dereferencingCalls == bundled.dereferencingCalls)
+    }
+
+    /// The reader of the pre-parsed rules: objects, arrays, strings with JSON escapes.
+    @Test func preParsedRulesReaderReadsWhatTheGeneratorWrites() throws {
+        let tree = try RulesTree.parse(#"{"calls":[{"function":"kmalloc","why":"a \"quoted\" word\nand é \u00e9"}],"empty":[]}"#)
+        let map = try #require(tree as? [String: Any])
+        let calls = try #require(map["calls"] as? [Any])
+        let first = try #require(calls.first as? [String: Any])
+        #expect(first["function"] as? String == "kmalloc")
+        #expect(first["why"] as? String == "a \"quoted\" word\nand é é")
+        #expect((map["empty"] as? [Any])?.isEmpty == true)
+        #expect(throws: RulesTree.Malformed.self) { try RulesTree.parse(#"{"calls":[true]}"#) }
     }
 
     @Test func badEntryNamesFileEntryAndField() {
