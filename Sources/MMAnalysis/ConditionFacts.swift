@@ -311,6 +311,9 @@ public enum ConditionFacts {
 /// Merges path states that agree on what they track (`key`: the locks held, the resources held),
 /// keeping only the facts they share; beyond `limit` states the facts are dropped, so paths merge
 /// by what they track alone and a walk stays bounded. The lock walk and the resource walk share it.
+/// Inlinable so that the resource walk in MMChecks gets a copy specialised to its state type: the
+/// generic one hashed through witness tables and cost more than the walk's own work.
+@inlinable
 public func mergePathStates<State: Hashable, Key: Hashable>(
     _ states: Set<State>, key: (State) -> Key, facts: WritableKeyPath<State, Set<Fact>>, limit: Int
 ) -> Set<State> {

@@ -330,8 +330,10 @@ enum KernelPrelude {
     }()
 
     /// The prelude's tokens, lexed once for the three name sets below.
+    /// Split on bytes: a Character split of the whole prelude cost more than lexing it.
     private static let tokens: [CToken] = CLexer.lex(
-        text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)).tokens
+        text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }).tokens
 
     /// Every identifier the prelude declares or mentions.
     static let knownNames: Set<String> = {
