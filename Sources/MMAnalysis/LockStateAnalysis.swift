@@ -292,7 +292,12 @@ public struct LockStateAnalysis: Sendable {
     /// not carry it.
     private func presumeHidden(_ state: inout LockState, node: Int, line: Int) {
         for key in presumedAt[node] ?? [] where state.locks[key] == nil {
-            guard let event = events.values.first(where: { $0.key == key }) else { continue }
+            // The earliest event on the lock, not whichever the dictionary yields first: its line
+            // ends up in notes, which must not change from one run to the next.
+            let onThisLock = events.values.filter { $0.key == key }
+            let releases = onThisLock.filter { $0.action == .release }
+            guard let event = (releases.isEmpty ? onThisLock : releases)
+                .min(by: { ($0.call.line, $0.call.column) < ($1.call.line, $1.call.column) }) else { continue }
             state.locks[key] = LockRecord(status: .presumedHeld, depth: 1, acquiredLine: line, releasedLine: nil,
                                           event: event)
         }
