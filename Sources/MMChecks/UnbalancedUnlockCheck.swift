@@ -100,6 +100,19 @@ public struct UnbalancedUnlockCheck: FunctionCheck {
                 rule: description.id, severity: description.severity, line: line, column: event.call.column,
                 message: message, notes: notes, matchKey: "\(event.key)|\(context.code(at: line))"))
         }
-        return findings
+        return findings + acquiresThePatchAdds(context)
+    }
+
+    /// In the pre-image, an exit before which the patch re-takes a lock the function dropped out of
+    /// sight (PatchLockEdits): its caller holds the lock across the call and releases it after, so
+    /// the old exit sent the caller on to release a lock it no longer held.
+    private func acquiresThePatchAdds(_ context: FunctionContext) -> [SideFinding] {
+        PatchLockEdits.addedBeforeUnchangedExits(context).filter { PatchLockEdits.isAcquire($0.event) }.map { added in
+            let event = added.event
+            return SideFinding(
+                rule: description.id, severity: description.severity, line: added.exitLine,
+                message: "\(context.spokenFunction) returns here without \(event.spoken), which its caller holds and will release: the patch takes it again with \(event.call.callee)() before this exit",
+                matchKey: "\(event.key)|added-acquire|\(context.code(at: added.exitLine))")
+        }
     }
 }

@@ -106,6 +106,10 @@ classes:
     members: []
     variables: [mmlist_lock]
     description: the list of mms with swap entries (mm/swapfile.c)
+  - name: cgroup_mutex
+    members: []
+    variables: [cgroup_mutex]
+    description: the cgroup hierarchy (kernel/cgroup/cgroup.c; cgroup_lock() takes it)
   - name: i_pages
     members: [i_pages, tree_lock, xa_lock]
     description: the page cache xarray of a mapping
@@ -324,6 +328,10 @@ primitives:
   - {function: mutex_lock_killable, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/mutex.h}
   - {function: mutex_trylock, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: false, held_when: nonzero, source: include/linux/mutex.h}
   - {function: mutex_unlock, action: release, lock: arg0, kind: mutex, source: include/linux/mutex.h}
+  # cgroup_lock()/cgroup_unlock() are mutex_lock/unlock(&cgroup_mutex) (include/linux/cgroup.h
+  # in 6.1; kernel/cgroup.c in 2.6.x).
+  - {function: cgroup_lock, action: acquire, lock: none, class: cgroup_mutex, kind: mutex, mode: exclusive, sleeps: true, source: include/linux/cgroup.h}
+  - {function: cgroup_unlock, action: release, lock: none, class: cgroup_mutex, kind: mutex, source: include/linux/cgroup.h}
   # --- rw semaphores (include/linux/rwsem.h) ---
   - {function: down_read, action: acquire, lock: arg0, kind: rwsem, mode: read, sleeps: true, source: include/linux/rwsem.h}
   - {function: down_read_nested, action: acquire, lock: arg0, kind: rwsem, mode: read, sleeps: true, source: include/linux/rwsem.h}

@@ -1,0 +1,155 @@
+import MMCore
+import MMReview
+import Testing
+
+/// What a patch says by the lock calls it adds: an unlock added before an exit it leaves as it
+/// was means the old exit kept the lock; a lock taken again before such an exit means the old exit
+/// returned without the lock its caller releases. And two hunks of one function whose section is
+/// the name line of a two-line definition header are one function.
+@Suite struct PatchLockEditTests {
+    func review(_ patch: String, rule: String) throws -> [String] {
+        let result = try makeReviewer().review([ReviewInput(name: "p.diff", bytes: Array(patch.utf8))])
+        #expect(result.errors.isEmpty)
+        return result.findings.filter { $0.rule == rule }
+            .map { "\($0.status.rawValue) \($0.line) \($0.code): \($0.message)" }
+    }
+
+    @Test func anUnlockAddedBeforeAnUnchangedReturnMeansTheOldReturnLeakedTheLock() throws {
+        let patch = """
+            --- a/kernel/example.c
+            +++ b/kernel/example.c
+            @@ -60,8 +60,10 @@ static int write_mask(struct cgroup *cgrp, const char *buf)
+             \t\treturn -ENODEV;
+             
+             \ttrial = alloc_trial(cs);
+            -\tif (!trial)
+            +\tif (!trial) {
+            +\t\tmutex_unlock(&cgroup_mutex);
+             \t\treturn -ENOMEM;
+            +\t}
+             
+             \tswitch (cft->private) {
+             \tcase FILE_CPULIST:
+
+            """
+        #expect(try review(patch, rule: "lock-leak") == [
+            "fixed 64 return -ENOMEM;: write_mask() returns here with cgroup_mutex still held: "
+                + "the patch adds mutex_unlock() before this exit",
+        ])
+    }
+
+    @Test func aLockTakenAgainBeforeAnUnchangedReturnMeansTheCallerWouldReleaseAnUnheldLock() throws {
+        let patch = """
+            --- a/mm/example.c
+            +++ b/mm/example.c
+            @@ -80,8 +80,11 @@ static int cow_one(struct mm_struct *mm, struct vm_area_struct *vma)
+             \t * When the original page is shared one, it does not have
+             \t * anon_vma prepared.
+             \t */
+            -\tif (unlikely(anon_vma_prepare(vma)))
+            +\tif (unlikely(anon_vma_prepare(vma))) {
+            +\t\t/* Caller expects lock to be held */
+            +\t\tspin_lock(&mm->page_table_lock);
+             \t\treturn VM_FAULT_OOM;
+            +\t}
+             
+             \tcopy_page(new_page, old_page);
+
+            """
+        #expect(try review(patch, rule: "unbalanced-unlock") == [
+            "fixed 84 return VM_FAULT_OOM;: cow_one() returns here without 'mm->page_table_lock', which its caller "
+                + "holds and will release: the patch takes it again with spin_lock() before this exit",
+        ])
+        #expect(try review(patch, rule: "lock-leak").isEmpty)
+    }
+
+    @Test func aLockThePatchTurnsIntoAnUnlockBeforeAnExitWasTakenTwice() throws {
+        let patch = """
+            --- a/drivers/example.c
+            +++ b/drivers/example.c
+            @@ -372,7 +372,7 @@ static int xfer(struct i2c_adapter *adap, struct i2c_msg *msgs, int num)
+             			rc = check_for_device(adap, &msgs[i]);
+             			if (rc < 0) {
+             				dprintk(2, " no device");
+            -				mutex_lock(&dev->i2c_lock);
+            +				mutex_unlock(&dev->i2c_lock);
+             				return rc;
+             			}
+             
+
+            """
+        let found = try review(patch, rule: "double-lock")
+        #expect(found == [
+            "fixed 375 mutex_lock(&dev->i2c_lock);: mutex_lock() takes 'dev->i2c_lock', which is already held here: "
+                + "the patch releases it with mutex_unlock() instead",
+        ])
+        #expect(try review(patch, rule: "lock-leak").isEmpty)
+    }
+
+    // The patch brings its own locking: the lock it takes in sight says nothing about the old code.
+    @Test func locksThePatchTakesItselfTeachNothingAboutTheOldExits() throws {
+        let patch = """
+            --- a/mm/example.c
+            +++ b/mm/example.c
+            @@ -20,7 +20,10 @@ static int update(struct foo *foo)
+             {
+             \tint ret;
+             
+            +\tmutex_lock(&foo->lock);
+             \tret = prepare(foo);
+            -\tif (ret)
+            +\tif (ret) {
+            +\t\tmutex_unlock(&foo->lock);
+             \t\treturn ret;
+            +\t}
+
+            """
+        #expect(try review(patch, rule: "lock-leak").isEmpty)
+    }
+
+    // An unlock that only moves (removed and added in the same run) states nothing new.
+    @Test func anUnlockThatOnlyMovesStatesNothing() throws {
+        let patch = """
+            --- a/mm/example.c
+            +++ b/mm/example.c
+            @@ -20,6 +20,6 @@ static int update(struct foo *foo)
+             \tif (ret) {
+            -\t\tmutex_unlock(&foo->lock);
+             \t\tfoo->err = ret;
+            +\t\tmutex_unlock(&foo->lock);
+             \t\treturn ret;
+             \t}
+
+            """
+        #expect(try review(patch, rule: "lock-leak").isEmpty)
+    }
+
+    @Test func aGotoAcrossHunksOfATwoLineHeaderFunctionReachesItsLabel() throws {
+        let patch = """
+            --- a/fs/example.c
+            +++ b/fs/example.c
+            @@ -401,7 +401,7 @@ reconnect(__le16 command, struct tcon *tcon,
+             
+             \tspin_lock(&ses->ses_lock);
+             \tif (ses->flags & SCALE_CHANNELS)
+            -\t\tgoto skip_add_channels;
+            +\t\tgoto skip_add_channels_locked;
+             \tses->flags |= SCALE_CHANNELS;
+             \tspin_unlock(&ses->ses_lock);
+             
+            @@ -448,6 +448,7 @@ reconnect(__le16 command, struct tcon *tcon,
+             
+             skip_add_channels:
+             \tspin_lock(&ses->ses_lock);
+            +skip_add_channels_locked:
+             \tses->flags &= ~SCALE_CHANNELS;
+             \tspin_unlock(&ses->ses_lock);
+             
+
+            """
+        #expect(try review(patch, rule: "double-lock") == [
+            "fixed 450 spin_lock(&ses->ses_lock);: spin_lock() takes 'ses->ses_lock', which this path already holds",
+        ])
+        #expect(try review(patch, rule: "unbalanced-unlock").isEmpty)
+    }
+}
