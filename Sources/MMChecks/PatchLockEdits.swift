@@ -29,6 +29,16 @@ struct AddedLockCallAtExit {
     var replacedAcquireLine: Int?
 }
 
+/// A release the patch replaces with the release of the same lock for the other side of a
+/// reader-writer lock (`-i_mmap_unlock_write(mapping)` / `+i_mmap_unlock_read(mapping)`): the
+/// author says the lock is held in the other mode there, so the old release did not match it.
+struct ReplacedReleaseMode {
+    /// The old release, in the pre-image.
+    var old: LockEvent
+    /// The release that replaces it, in the post-image.
+    var new: LockEvent
+}
+
 enum PatchLockEdits {
     /// The added lock calls before unchanged exits, for the pre-image function of `context`.
     static func addedBeforeUnchangedExits(_ context: FunctionContext) -> [AddedLockCallAtExit] {
@@ -70,6 +80,51 @@ enum PatchLockEdits {
                     if isAcquire(event), leavesLoop { continue }
                     result.append(AddedLockCallAtExit(event: event, exitLine: oldLine, leavesLoop: leavesLoop,
                                                       replacedAcquireLine: replacedAcquireLine))
+                }
+            }
+        }
+        return result
+    }
+
+    /// The releases of the pre-image function of `context` that the patch swaps for a release of
+    /// the same lock in the other mode, each paired in order with its replacement in one run of
+    /// changed lines.
+    static func releasesWithChangedMode(_ context: FunctionContext) -> [ReplacedReleaseMode] {
+        let before = context.model
+        guard before.side == .before, let patch = context.patch.patch else { return [] }
+        let resolver = LockEventResolver(facts: context.facts)
+        func sided(_ event: LockEvent) -> Bool {
+            event.action == .release && (event.mode == .read || event.mode == .write)
+        }
+        let beforeReleases = before.body.allCalls.compactMap { resolver.event(for: $0) }.filter(sided)
+        guard !beforeReleases.isEmpty else { return [] }
+        var result: [ReplacedReleaseMode] = []
+        for file in patch.files where file.oldPath == before.file || file.newPath == before.file {
+            let newPath = file.newPath ?? before.file
+            for hunk in file.hunks {
+                var index = 0
+                while index < hunk.lines.count {
+                    guard hunk.lines[index].kind != .context else { index += 1; continue }
+                    var end = index
+                    while end < hunk.lines.count, hunk.lines[end].kind != .context { end += 1 }
+                    let run = hunk.lines[index..<end]
+                    index = end
+                    let removed = run.compactMap { line in
+                        line.kind == .removed ? line.oldLine.flatMap { number in
+                            beforeReleases.first { $0.call.line == number } } : nil
+                    }
+                    let addedLines = run.compactMap { $0.kind == .added ? $0.newLine : nil }
+                    guard !removed.isEmpty, let firstAdded = addedLines.first,
+                          let after = context.patch.models.first(where: {
+                              $0.side == .after && $0.file == newPath && $0.sourceLines[firstAdded] != nil })
+                    else { continue }
+                    let added = after.body.allCalls.compactMap { resolver.event(for: $0) }
+                        .filter { sided($0) && addedLines.contains($0.call.line) }
+                        .sorted { $0.call.line < $1.call.line }
+                    guard removed.count == added.count else { continue }
+                    for (old, new) in zip(removed, added) where old.key == new.key && old.mode != new.mode {
+                        result.append(ReplacedReleaseMode(old: old, new: new))
+                    }
                 }
             }
         }

@@ -100,7 +100,20 @@ public struct UnbalancedUnlockCheck: FunctionCheck {
                 rule: description.id, severity: description.severity, line: line, column: event.call.column,
                 message: message, notes: notes, matchKey: "\(event.key)|\(context.code(at: line))"))
         }
-        return findings + acquiresThePatchAdds(context)
+        return findings + acquiresThePatchAdds(context) + releasesThePatchSwitchesMode(context)
+    }
+
+    /// In the pre-image, a release the patch swaps for the other side of the same reader-writer
+    /// lock (PatchLockEdits): the lock was held in the other mode, so the old call released a
+    /// side it did not hold (up_write() on a rwsem held for read corrupts its count).
+    private func releasesThePatchSwitchesMode(_ context: FunctionContext) -> [SideFinding] {
+        PatchLockEdits.releasesWithChangedMode(context).map { swap in
+            let line = swap.old.call.line
+            return SideFinding(
+                rule: description.id, severity: description.severity, line: line, column: swap.old.call.column,
+                message: "\(swap.old.call.callee)() releases \(swap.old.spoken) for \(swap.old.mode.rawValue), but it is held for \(swap.new.mode.rawValue) here: the patch releases it with \(swap.new.call.callee)()",
+                matchKey: "\(swap.old.key)|mode|\(context.code(at: line))")
+        }
     }
 
     /// In the pre-image, an exit before which the patch re-takes a lock the function dropped out of

@@ -273,7 +273,8 @@ effects:
 #   class      the lock class, when the function alone tells it (see classes.yaml); otherwise the
 #              class comes from the member name of the lock expression.
 #   kind       spinlock | rwlock | mutex | rwsem | semaphore | bitlock | rcu | preempt | irq | all
-#   mode       exclusive | read | write
+#   mode       exclusive | read | write (for the release of a reader-writer lock: the side it
+#              releases, up_read / up_write).
 #   sleeps     true when taking it may sleep.
 #   held_when  for try: zero | nonzero | nonnull — the return value on which the lock is held.
 #   nestable   true when taking it again while held is legal (rcu_read_lock, preempt_disable).
@@ -307,19 +308,19 @@ primitives:
   - {function: read_lock_irqsave, action: acquire, lock: arg0, kind: rwlock, mode: read, sleeps: false, nestable: true, source: include/linux/rwlock.h}
   - {function: read_lock_bh, action: acquire, lock: arg0, kind: rwlock, mode: read, sleeps: false, nestable: true, source: include/linux/rwlock.h}
   - {function: read_trylock, action: try, lock: arg0, kind: rwlock, mode: read, sleeps: false, held_when: nonzero, source: include/linux/rwlock.h}
-  - {function: read_unlock, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
-  - {function: read_unlock_irq, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
-  - {function: read_unlock_irqrestore, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
-  - {function: read_unlock_bh, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
+  - {function: read_unlock, action: release, lock: arg0, kind: rwlock, mode: read, source: include/linux/rwlock.h}
+  - {function: read_unlock_irq, action: release, lock: arg0, kind: rwlock, mode: read, source: include/linux/rwlock.h}
+  - {function: read_unlock_irqrestore, action: release, lock: arg0, kind: rwlock, mode: read, source: include/linux/rwlock.h}
+  - {function: read_unlock_bh, action: release, lock: arg0, kind: rwlock, mode: read, source: include/linux/rwlock.h}
   - {function: write_lock, action: acquire, lock: arg0, kind: rwlock, mode: write, sleeps: false, source: include/linux/rwlock.h}
   - {function: write_lock_irq, action: acquire, lock: arg0, kind: rwlock, mode: write, sleeps: false, source: include/linux/rwlock.h}
   - {function: write_lock_irqsave, action: acquire, lock: arg0, kind: rwlock, mode: write, sleeps: false, source: include/linux/rwlock.h}
   - {function: write_lock_bh, action: acquire, lock: arg0, kind: rwlock, mode: write, sleeps: false, source: include/linux/rwlock.h}
   - {function: write_trylock, action: try, lock: arg0, kind: rwlock, mode: write, sleeps: false, held_when: nonzero, source: include/linux/rwlock.h}
-  - {function: write_unlock, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
-  - {function: write_unlock_irq, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
-  - {function: write_unlock_irqrestore, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
-  - {function: write_unlock_bh, action: release, lock: arg0, kind: rwlock, source: include/linux/rwlock.h}
+  - {function: write_unlock, action: release, lock: arg0, kind: rwlock, mode: write, source: include/linux/rwlock.h}
+  - {function: write_unlock_irq, action: release, lock: arg0, kind: rwlock, mode: write, source: include/linux/rwlock.h}
+  - {function: write_unlock_irqrestore, action: release, lock: arg0, kind: rwlock, mode: write, source: include/linux/rwlock.h}
+  - {function: write_unlock_bh, action: release, lock: arg0, kind: rwlock, mode: write, source: include/linux/rwlock.h}
   # --- mutexes (include/linux/mutex.h) ---
   - {function: mutex_lock, action: acquire, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, source: include/linux/mutex.h}
   - {function: mutex_lock_nested, action: acquire, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, source: include/linux/mutex.h}
@@ -338,12 +339,12 @@ primitives:
   - {function: down_read_killable, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: true, held_when: zero, source: include/linux/rwsem.h}
   - {function: down_read_interruptible, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: true, held_when: zero, source: include/linux/rwsem.h}
   - {function: down_read_trylock, action: try, lock: arg0, kind: rwsem, mode: read, sleeps: false, held_when: nonzero, source: include/linux/rwsem.h}
-  - {function: up_read, action: release, lock: arg0, kind: rwsem, source: include/linux/rwsem.h}
+  - {function: up_read, action: release, lock: arg0, kind: rwsem, mode: read, source: include/linux/rwsem.h}
   - {function: down_write, action: acquire, lock: arg0, kind: rwsem, mode: write, sleeps: true, source: include/linux/rwsem.h}
   - {function: down_write_nested, action: acquire, lock: arg0, kind: rwsem, mode: write, sleeps: true, source: include/linux/rwsem.h}
   - {function: down_write_killable, action: try, lock: arg0, kind: rwsem, mode: write, sleeps: true, held_when: zero, source: include/linux/rwsem.h}
   - {function: down_write_trylock, action: try, lock: arg0, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/rwsem.h}
-  - {function: up_write, action: release, lock: arg0, kind: rwsem, source: include/linux/rwsem.h}
+  - {function: up_write, action: release, lock: arg0, kind: rwsem, mode: write, source: include/linux/rwsem.h}
   - {function: downgrade_write, action: downgrade, lock: arg0, kind: rwsem, source: include/linux/rwsem.h}
   # --- counting semaphores (include/linux/semaphore.h; 2.x kernels used them for mmap_sem) ---
   - {function: down, action: acquire, lock: arg0, kind: semaphore, mode: exclusive, sleeps: true, source: include/linux/semaphore.h}
@@ -357,44 +358,44 @@ primitives:
   - {function: mmap_read_lock, action: acquire, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, sleeps: true, source: include/linux/mmap_lock.h}
   - {function: mmap_read_lock_killable, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, sleeps: true, held_when: zero, source: include/linux/mmap_lock.h}
   - {function: mmap_read_trylock, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, sleeps: false, held_when: nonzero, source: include/linux/mmap_lock.h}
-  - {function: mmap_read_unlock, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
-  - {function: mmap_read_unlock_non_owner, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
+  - {function: mmap_read_unlock, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, source: include/linux/mmap_lock.h}
+  - {function: mmap_read_unlock_non_owner, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: read, source: include/linux/mmap_lock.h}
   - {function: mmap_write_lock, action: acquire, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: true, source: include/linux/mmap_lock.h}
   - {function: mmap_write_lock_nested, action: acquire, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: true, source: include/linux/mmap_lock.h}
   - {function: mmap_write_lock_killable, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: true, held_when: zero, source: include/linux/mmap_lock.h}
   - {function: mmap_write_trylock, action: try, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/mmap_lock.h}
-  - {function: mmap_write_unlock, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
+  - {function: mmap_write_unlock, action: release, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, mode: write, source: include/linux/mmap_lock.h}
   - {function: mmap_write_downgrade, action: downgrade, lock: arg0, member: mmap_lock, class: mmap_lock, kind: rwsem, source: include/linux/mmap_lock.h}
   # --- i_mmap_rwsem (include/linux/fs.h) ---
   - {function: i_mmap_lock_write, action: acquire, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, mode: write, sleeps: true, source: include/linux/fs.h}
   - {function: i_mmap_trylock_write, action: try, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/fs.h}
-  - {function: i_mmap_unlock_write, action: release, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, source: include/linux/fs.h}
+  - {function: i_mmap_unlock_write, action: release, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, mode: write, source: include/linux/fs.h}
   - {function: i_mmap_lock_read, action: acquire, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, mode: read, sleeps: true, source: include/linux/fs.h}
   - {function: i_mmap_trylock_read, action: try, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, mode: read, sleeps: false, held_when: nonzero, source: include/linux/fs.h}
-  - {function: i_mmap_unlock_read, action: release, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, source: include/linux/fs.h}
+  - {function: i_mmap_unlock_read, action: release, lock: arg0, member: i_mmap_rwsem, class: i_mmap_rwsem, kind: rwsem, mode: read, source: include/linux/fs.h}
   # --- anon_vma (include/linux/rmap.h; the lock is the root anon_vma's rwsem) ---
   - {function: anon_vma_lock_write, action: acquire, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: write, sleeps: true, source: include/linux/rmap.h}
   - {function: anon_vma_trylock_write, action: try, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/rmap.h}
-  - {function: anon_vma_unlock_write, action: release, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, source: include/linux/rmap.h}
+  - {function: anon_vma_unlock_write, action: release, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: write, source: include/linux/rmap.h}
   - {function: anon_vma_lock_read, action: acquire, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: read, sleeps: true, source: include/linux/rmap.h}
   - {function: anon_vma_trylock_read, action: try, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: read, sleeps: false, held_when: nonzero, source: include/linux/rmap.h}
-  - {function: anon_vma_unlock_read, action: release, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, source: include/linux/rmap.h}
+  - {function: anon_vma_unlock_read, action: release, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: read, source: include/linux/rmap.h}
   - {function: page_lock_anon_vma_read, action: try, lock: return, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: read, sleeps: true, held_when: nonnull, source: mm/rmap.c}
   - {function: folio_lock_anon_vma_read, action: try, lock: return, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: read, sleeps: true, held_when: nonnull, source: mm/rmap.c}
-  - {function: page_unlock_anon_vma_read, action: release, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, source: mm/rmap.c}
+  - {function: page_unlock_anon_vma_read, action: release, lock: arg0, member: rwsem, class: anon_vma_lock, kind: rwsem, mode: read, source: mm/rmap.c}
   # --- inode (include/linux/fs.h; i_mutex before 4.7) ---
   - {function: inode_lock, action: acquire, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: true, source: include/linux/fs.h}
   - {function: inode_lock_nested, action: acquire, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: true, source: include/linux/fs.h}
   - {function: inode_lock_killable, action: try, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: true, held_when: zero, source: include/linux/fs.h}
   - {function: inode_trylock, action: try, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, sleeps: false, held_when: nonzero, source: include/linux/fs.h}
-  - {function: inode_unlock, action: release, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, source: include/linux/fs.h}
+  - {function: inode_unlock, action: release, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: write, source: include/linux/fs.h}
   - {function: inode_lock_shared, action: acquire, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: read, sleeps: true, source: include/linux/fs.h}
   - {function: inode_trylock_shared, action: try, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: read, sleeps: false, held_when: nonzero, source: include/linux/fs.h}
-  - {function: inode_unlock_shared, action: release, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, source: include/linux/fs.h}
+  - {function: inode_unlock_shared, action: release, lock: arg0, member: i_rwsem, class: i_rwsem, kind: rwsem, mode: read, source: include/linux/fs.h}
   - {function: filemap_invalidate_lock, action: acquire, lock: arg0, member: invalidate_lock, class: invalidate_lock, kind: rwsem, mode: write, sleeps: true, source: include/linux/fs.h}
-  - {function: filemap_invalidate_unlock, action: release, lock: arg0, member: invalidate_lock, class: invalidate_lock, kind: rwsem, source: include/linux/fs.h}
+  - {function: filemap_invalidate_unlock, action: release, lock: arg0, member: invalidate_lock, class: invalidate_lock, kind: rwsem, mode: write, source: include/linux/fs.h}
   - {function: filemap_invalidate_lock_shared, action: acquire, lock: arg0, member: invalidate_lock, class: invalidate_lock, kind: rwsem, mode: read, sleeps: true, source: include/linux/fs.h}
-  - {function: filemap_invalidate_unlock_shared, action: release, lock: arg0, member: invalidate_lock, class: invalidate_lock, kind: rwsem, source: include/linux/fs.h}
+  - {function: filemap_invalidate_unlock_shared, action: release, lock: arg0, member: invalidate_lock, class: invalidate_lock, kind: rwsem, mode: read, source: include/linux/fs.h}
   # --- page and folio lock (include/linux/pagemap.h; PG_locked) ---
   - {function: lock_page, action: acquire, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, source: include/linux/pagemap.h}
   - {function: lock_page_killable, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/pagemap.h}
@@ -417,7 +418,7 @@ primitives:
   - {function: pmd_trans_huge_lock, action: try, lock: return, class: ptl, kind: spinlock, mode: exclusive, sleeps: false, held_when: nonnull, source: include/linux/huge_mm.h}
   # --- per-VMA locks (include/linux/mm.h, 6.4+) ---
   - {function: lock_vma_under_rcu, action: try, lock: return, member: vm_lock, class: vma_lock, kind: rwsem, mode: read, sleeps: false, held_when: nonnull, source: mm/memory.c}
-  - {function: vma_end_read, action: release, lock: arg0, member: vm_lock, class: vma_lock, kind: rwsem, source: include/linux/mm.h}
+  - {function: vma_end_read, action: release, lock: arg0, member: vm_lock, class: vma_lock, kind: rwsem, mode: read, source: include/linux/mm.h}
   # --- xarray / page cache (include/linux/xarray.h) ---
   - {function: xa_lock, action: acquire, lock: arg0, member: xa_lock, class: i_pages, kind: spinlock, mode: exclusive, sleeps: false, source: include/linux/xarray.h}
   - {function: xa_lock_irq, action: acquire, lock: arg0, member: xa_lock, class: i_pages, kind: spinlock, mode: exclusive, sleeps: false, source: include/linux/xarray.h}

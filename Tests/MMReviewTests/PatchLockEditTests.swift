@@ -86,6 +86,45 @@ import Testing
         #expect(try review(patch, rule: "lock-leak").isEmpty)
     }
 
+    @Test func aReleaseSwitchedToTheOtherSideOfAnRwsemDidNotMatchHowItWasHeld() throws {
+        let patch = """
+            --- a/mm/example.c
+            +++ b/mm/example.c
+            @@ -3030,8 +3030,8 @@ static int cow_fault(struct vm_area_struct *vma, struct vm_fault *vmf)
+             		unlock_page(vmf->page);
+             		put_page(vmf->page);
+             	} else {
+            -		i_mmap_unlock_write(vma->vm_file->f_mapping);
+            +		i_mmap_unlock_read(vma->vm_file->f_mapping);
+             	}
+             	return ret;
+             }
+
+            """
+        let found = try review(patch, rule: "unbalanced-unlock")
+        #expect(found == [
+            "fixed 3033 i_mmap_unlock_write(vma->vm_file->f_mapping);: i_mmap_unlock_write() releases "
+                + "'vma->vm_file->f_mapping->i_mmap_rwsem' for write, but it is held for read here: "
+                + "the patch releases it with i_mmap_unlock_read()",
+        ])
+    }
+
+    // Switching between two different locks says nothing about either's mode.
+    @Test func aReleaseSwitchedToAnotherLockIsNoModeChange() throws {
+        let patch = """
+            --- a/mm/example.c
+            +++ b/mm/example.c
+            @@ -30,5 +30,5 @@ static void drop(struct mm_struct *mm, struct address_space *mapping)
+             	flush(mm);
+            -	mmap_write_unlock(mm);
+            +	i_mmap_unlock_read(mapping);
+             	return;
+             }
+
+            """
+        #expect(try review(patch, rule: "unbalanced-unlock").isEmpty)
+    }
+
     // The patch brings its own locking: the lock it takes in sight says nothing about the old code.
     @Test func locksThePatchTakesItselfTeachNothingAboutTheOldExits() throws {
         let patch = """
