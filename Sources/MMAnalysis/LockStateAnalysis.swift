@@ -213,6 +213,12 @@ public struct LockStateAnalysis: Sendable {
             let heldBases = Set(state.locks.values.filter { $0.status == .held || $0.status == .presumedHeld }
                 .flatMap { ConditionFacts.dereferencedBases(of: $0.event.display) }.map(ConditionFacts.atom))
             state.facts = state.facts.filter { heldBases.contains($0.atom) }
+            // A lock only presumed held (taken in unseen code) may as well be released in unseen
+            // code: past a gap whose code reaches none of its releases, nothing is known of it
+            // (con_init()'s console_unlock() between the hunks, before `return 0`).
+            state.locks = state.locks.filter { key, record in
+                record.status != .presumedHeld || presumedAt[node]?.contains(key) == true
+            }
             presumeHidden(&state, node: node, line: line)
             return [state]
         case .call(let call):
