@@ -106,6 +106,10 @@ classes:
     members: []
     variables: [mmlist_lock]
     description: the list of mms with swap entries (mm/swapfile.c)
+  - name: console_sem
+    members: []
+    variables: [console_sem]
+    description: the console system and the console_drivers list (kernel/printk/printk.c; console_lock() takes it)
   - name: cgroup_mutex
     members: []
     variables: [cgroup_mutex]
@@ -329,6 +333,11 @@ primitives:
   - {function: mutex_lock_killable, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/mutex.h}
   - {function: mutex_trylock, action: try, lock: arg0, kind: mutex, mode: exclusive, sleeps: false, held_when: nonzero, source: include/linux/mutex.h}
   - {function: mutex_unlock, action: release, lock: arg0, kind: mutex, source: include/linux/mutex.h}
+  # console_lock() is down(&console_sem) and may sleep; console_trylock() returns 1 when it took
+  # it (kernel/printk/printk.c in 6.1).
+  - {function: console_lock, action: acquire, lock: none, class: console_sem, kind: semaphore, mode: exclusive, sleeps: true, source: kernel/printk/printk.c}
+  - {function: console_trylock, action: try, lock: none, class: console_sem, kind: semaphore, mode: exclusive, sleeps: false, held_when: nonzero, source: kernel/printk/printk.c}
+  - {function: console_unlock, action: release, lock: none, class: console_sem, kind: semaphore, source: kernel/printk/printk.c}
   # cgroup_lock()/cgroup_unlock() are mutex_lock/unlock(&cgroup_mutex) (include/linux/cgroup.h
   # in 6.1; kernel/cgroup.c in 2.6.x).
   - {function: cgroup_lock, action: acquire, lock: none, class: cgroup_mutex, kind: mutex, mode: exclusive, sleeps: true, source: include/linux/cgroup.h}

@@ -125,6 +125,37 @@ import Testing
         #expect(try review(patch, rule: "unbalanced-unlock").isEmpty)
     }
 
+    // console_lock() is taken before the first hunk and console_unlock() on the normal path lies
+    // between the hunks: the error label's unlock says the lock is held on entry, not that the
+    // `return 0` after the unseen code still holds it.
+    @Test func aLockPresumedHeldIsNotCarriedAcrossUnseenCodeThatReachesNoneOfItsReleases() throws {
+        let patch = """
+            --- a/drivers/example.c
+            +++ b/drivers/example.c
+            @@ -3350,6 +3350,8 @@ static int __init con_init(void)
+             
+             	for (currcons = 0; currcons < MIN_NR_CONSOLES; currcons++) {
+             		vc_cons[currcons].d = vc = kzalloc(sizeof(struct vc_data), GFP_NOWAIT);
+            +		if (!vc)
+            +			goto err_vc;
+             		visual_init(vc, currcons, 1);
+             	}
+             
+            @@ -3375,6 +3377,9 @@ static int __init con_init(void)
+             	register_console(&vt_console_driver);
+             #endif
+             	return 0;
+            +err_vc:
+            +	console_unlock();
+            +	return -ENOMEM;
+             }
+             
+             static const struct tty_operations con_ops = {
+
+            """
+        #expect(try review(patch, rule: "lock-leak").isEmpty)
+    }
+
     // The patch brings its own locking: the lock it takes in sight says nothing about the old code.
     @Test func locksThePatchTakesItselfTeachNothingAboutTheOldExits() throws {
         let patch = """
