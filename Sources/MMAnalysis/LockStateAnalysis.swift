@@ -56,6 +56,9 @@ public struct LockIncident: Sendable, Hashable {
         /// Released while not held; `previousLine` is where it was released before on this path
         /// (nil when a failed try-lock is released).
         case doubleRelease(previousLine: Int?)
+        /// A reader-writer lock taken in sight for one side and released for the other (taken
+        /// with down_read(), released with up_write()); `acquiredLine` is where it was taken.
+        case modeMismatch(acquiredLine: Int?, acquiredWith: LockEvent)
     }
 
     public var kind: Kind
@@ -353,6 +356,13 @@ public struct LockStateAnalysis: Sendable {
             }
             switch current.status {
             case .held, .presumedHeld, .releasedFromEntryRetaken:
+                let sides: Set<LockMode> = [.read, .write]
+                if current.status == .held, sides.contains(current.event.mode), sides.contains(event.mode),
+                   current.event.mode != event.mode {
+                    incidents.insert(LockIncident(kind: .modeMismatch(acquiredLine: current.acquiredLine,
+                                                                      acquiredWith: current.event),
+                                                  node: node, event: event))
+                }
                 if event.nestable && current.depth > 1 {
                     state.locks[event.key]?.depth -= 1
                 } else {
@@ -375,6 +385,10 @@ public struct LockStateAnalysis: Sendable {
             }
             return [state]
         case .downgrade:
+            // downgrade_write(): the lock stays held, for read from here on.
+            if let current, current.status == .held, current.event.mode == .write {
+                state.locks[event.key]?.event.mode = .read
+            }
             return [state]
         }
     }

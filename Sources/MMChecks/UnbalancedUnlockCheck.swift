@@ -39,8 +39,43 @@ public struct UnbalancedUnlockCheck: FunctionCheck {
             ↓	mutex_unlock(m);
             }
             """,
+            // Taken for read, released for write: the rwsem's count goes wrong.
+            """
+            void f(struct address_space *mapping)
+            {
+            	i_mmap_lock_read(mapping);
+            	g(mapping);
+            ↓	i_mmap_unlock_write(mapping);
+            }
+            """,
         ],
         nonTriggering: [
+            // Downgraded, then released for read.
+            """
+            void f(struct mm_struct *mm)
+            {
+            	mmap_write_lock(mm);
+            	g(mm);
+            	mmap_write_downgrade(mm);
+            	h(mm);
+            	mmap_read_unlock(mm);
+            }
+            """,
+            // The side chosen by a flag, released under the same flag.
+            """
+            void f(struct rw_semaphore *sem, int write)
+            {
+            	if (write)
+            		down_write(sem);
+            	else
+            		down_read(sem);
+            	g();
+            	if (write)
+            		up_write(sem);
+            	else
+            		up_read(sem);
+            }
+            """,
             // Releases the caller's lock: held on entry.
             """
             void f(struct mm_struct *mm)
@@ -84,6 +119,20 @@ public struct UnbalancedUnlockCheck: FunctionCheck {
         var findings: [SideFinding] = []
         var seenNodes = Set<Int>()
         for incident in context.locks.incidents {
+            if case .modeMismatch(let acquiredLine, let acquiredWith) = incident.kind, !seenNodes.contains(incident.node) {
+                seenNodes.insert(incident.node)
+                let event = incident.event
+                let line = event.call.line
+                var notes: [SideNote] = []
+                if let acquiredLine {
+                    notes.append(SideNote(line: acquiredLine, message: "\(acquiredWith.call.callee)() takes it for \(acquiredWith.mode.rawValue) here"))
+                }
+                findings.append(SideFinding(
+                    rule: description.id, severity: description.severity, line: line, column: event.call.column,
+                    message: "\(event.call.callee)() releases \(event.spoken) for \(event.mode.rawValue), but this path took it for \(acquiredWith.mode.rawValue) with \(acquiredWith.call.callee)()",
+                    notes: notes, matchKey: "\(event.key)|mode|\(context.code(at: line))"))
+                continue
+            }
             guard case .doubleRelease(let previous) = incident.kind, !seenNodes.contains(incident.node) else { continue }
             seenNodes.insert(incident.node)
             let event = incident.event
