@@ -61,6 +61,23 @@ public struct UnbalancedUnlockCheck: FunctionCheck {
             	mmap_read_unlock(mm);
             }
             """,
+            // A callee downgrades the lock and reports it by its return value.
+            """
+            static int unmap(unsigned long start, size_t len, bool downgrade)
+            {
+            	int ret;
+            	struct mm_struct *mm = current->mm;
+            	if (mmap_write_lock_killable(mm))
+            		return -EINTR;
+            	ret = do_munmap_range(mm, start, len, downgrade);
+            	if (ret == 1) {
+            		mmap_read_unlock(mm);
+            		ret = 0;
+            	} else
+            		mmap_write_unlock(mm);
+            	return ret;
+            }
+            """,
             // The side chosen by a flag, released under the same flag.
             """
             void f(struct rw_semaphore *sem, int write)
@@ -121,6 +138,12 @@ public struct UnbalancedUnlockCheck: FunctionCheck {
         for incident in context.locks.incidents {
             if case .modeMismatch(let acquiredLine, let acquiredWith) = incident.kind, !seenNodes.contains(incident.node) {
                 seenNodes.insert(incident.node)
+                // A function that also releases the lock for the side it took knows the side can
+                // change on the way: a callee that downgrades it and says so by its return value
+                // (`if (ret == 1) mmap_read_unlock(mm); else mmap_write_unlock(mm);`).
+                if context.locks.events.values.contains(where: {
+                    $0.key == incident.event.key && $0.action == .release && $0.mode == acquiredWith.mode
+                }) { continue }
                 let event = incident.event
                 let line = event.call.line
                 var notes: [SideNote] = []
