@@ -56,6 +56,9 @@ public struct LockIncident: Sendable, Hashable {
         /// Released while not held; `previousLine` is where it was released before on this path
         /// (nil when a failed try-lock is released).
         case doubleRelease(previousLine: Int?)
+        /// A reader-writer lock taken in sight for one side and released for the other (taken
+        /// with down_read(), released with up_write()); `acquiredLine` is where it was taken.
+        case modeMismatch(acquiredLine: Int?, acquiredWith: LockEvent)
     }
 
     public var kind: Kind
@@ -213,6 +216,12 @@ public struct LockStateAnalysis: Sendable {
             let heldBases = Set(state.locks.values.filter { $0.status == .held || $0.status == .presumedHeld }
                 .flatMap { ConditionFacts.dereferencedBases(of: $0.event.display) }.map(ConditionFacts.atom))
             state.facts = state.facts.filter { heldBases.contains($0.atom) }
+            // A lock only presumed held (taken in unseen code) may as well be released in unseen
+            // code: past a gap whose code reaches none of its releases, nothing is known of it
+            // (con_init()'s console_unlock() between the hunks, before `return 0`).
+            state.locks = state.locks.filter { key, record in
+                record.status != .presumedHeld || presumedAt[node]?.contains(key) == true
+            }
             presumeHidden(&state, node: node, line: line)
             return [state]
         case .call(let call):
@@ -356,6 +365,13 @@ public struct LockStateAnalysis: Sendable {
             }
             switch current.status {
             case .held, .presumedHeld, .releasedFromEntryRetaken:
+                let sides: Set<LockMode> = [.read, .write]
+                if current.status == .held, sides.contains(current.event.mode), sides.contains(event.mode),
+                   current.event.mode != event.mode {
+                    incidents.insert(LockIncident(kind: .modeMismatch(acquiredLine: current.acquiredLine,
+                                                                      acquiredWith: current.event),
+                                                  node: node, event: event))
+                }
                 if event.nestable && current.depth > 1 {
                     state.locks[event.key]?.depth -= 1
                 } else {
@@ -378,6 +394,10 @@ public struct LockStateAnalysis: Sendable {
             }
             return [state]
         case .downgrade:
+            // downgrade_write(): the lock stays held, for read from here on.
+            if let current, current.status == .held, current.event.mode == .write {
+                state.locks[event.key]?.event.mode = .read
+            }
             return [state]
         }
     }

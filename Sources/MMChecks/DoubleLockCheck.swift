@@ -136,6 +136,21 @@ public struct DoubleLockCheck: FunctionCheck {
                 message: "\(event.call.callee)() takes \(event.spoken), which this path already holds\(readNote)",
                 notes: notes, matchKey: "\(event.key)|\(context.code(at: line))"))
         }
-        return findings
+        return findings + acquiresThePatchTurnsIntoReleases(context)
+    }
+
+    /// In the pre-image, an acquire right before an exit that the patch turns into the release
+    /// of the same lock (PatchLockEdits): the author says the lock is held there, so the old code
+    /// took it a second time (a typo'd unlock on an error path).
+    private func acquiresThePatchTurnsIntoReleases(_ context: FunctionContext) -> [SideFinding] {
+        PatchLockEdits.addedBeforeUnchangedExits(context).compactMap { added in
+            guard let line = added.replacedAcquireLine,
+                  let old = context.model.body.allCalls.first(where: { $0.line == line })?.callee else { return nil }
+            let event = added.event
+            return SideFinding(
+                rule: description.id, severity: description.severity, line: line,
+                message: "\(old)() takes \(event.spoken), which is already held here: the patch releases it with \(event.call.callee)() instead",
+                matchKey: "\(event.key)|replaced-acquire|\(context.code(at: line))")
+        }
     }
 }

@@ -406,7 +406,22 @@ public struct LockLeakCheck: FunctionCheck {
                 }
             }
         }
-        return findings
+        return findings + releasesThePatchAdds(context)
+    }
+
+    /// In the pre-image, an exit before which the patch adds the release of a lock taken out of
+    /// sight (PatchLockEdits): the author says the lock is held there, and the old code left
+    /// without releasing it.
+    private func releasesThePatchAdds(_ context: FunctionContext) -> [SideFinding] {
+        PatchLockEdits.addedBeforeUnchangedExits(context)
+            .filter { $0.event.action == .release && $0.replacedAcquireLine == nil }.map { added in
+            let event = added.event
+            let leaves = added.leavesLoop ? "leaves its loop" : "returns"
+            return SideFinding(
+                rule: description.id, severity: description.severity, line: added.exitLine,
+                message: "\(context.spokenFunction) \(leaves) here with \(event.spoken) still held: the patch adds \(event.call.callee)() before this exit",
+                matchKey: "\(event.key)|added-release|\(context.code(at: added.exitLine))")
+        }
     }
 
     /// The lock was taken by a try-lock in sight and the same exit is also reached with it not

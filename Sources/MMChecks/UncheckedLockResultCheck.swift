@@ -47,6 +47,17 @@ public struct UncheckedLockResultCheck: FunctionCheck {
             	return 0;
             }
             """,
+            // Other results folded into it before any test: the locked work runs either way.
+            """
+            static int powerup(struct dvb_usb_device *d, int onoff)
+            {
+            	int ret;
+            ↓	ret = mutex_lock_interruptible(&d->i2c_mutex);
+            	ret |= usb_talk(d, onoff);
+            	mutex_unlock(&d->i2c_mutex);
+            	return (ret < 0) ? -ENODEV : 0;
+            }
+            """,
         ],
         nonTriggering: [
             """
@@ -68,6 +79,18 @@ public struct UncheckedLockResultCheck: FunctionCheck {
             	g(mm);
             	mmap_write_unlock(mm);
             	return 0;
+            }
+            """,
+            // Tested before anything else is done.
+            """
+            int f(struct mutex *m)
+            {
+            	int ret = mutex_lock_interruptible(m);
+            	if (ret < 0)
+            		return ret;
+            	ret |= g();
+            	mutex_unlock(m);
+            	return ret;
             }
             """,
             // Returned to the caller, which tests it.
@@ -95,12 +118,19 @@ public struct UncheckedLockResultCheck: FunctionCheck {
             guard let name = call.functionName, let primitive = context.facts.primitive(named: name),
                   primitive.action == .try, let heldWhen = primitive.heldWhen else { continue }
             let problem: String
+            var notes: [SideNote] = []
             switch call.resultUse {
             case .ignored:
                 problem = "is ignored"
             case .assigned(let target):
-                if isRead(target, after: call, in: context.model) { continue }
-                problem = "is stored in '\(target)' but never tested"
+                if let fold = firstUseFolds(target, after: call, in: context.model) {
+                    problem = "is stored in '\(target)' and another result is folded into it before any test"
+                    notes = [SideNote(line: fold, message: "folded here, while the lock may not be held")]
+                } else if isRead(target, after: call, in: context.model) {
+                    continue
+                } else {
+                    problem = "is stored in '\(target)' but never tested"
+                }
             default:
                 continue
             }
@@ -111,6 +141,7 @@ public struct UncheckedLockResultCheck: FunctionCheck {
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: call.line, column: call.column,
                 message: "the result of \(name)() \(problem): \(why), and the lock is held only when it returns \(held)",
+                notes: notes,
                 matchKey: "\(name)|\(context.code(at: call.line))"))
         }
         return findings
@@ -135,5 +166,31 @@ public struct UncheckedLockResultCheck: FunctionCheck {
             if ConditionFacts.mentions(ConditionFacts.atom(expression.text), variable: variable) { read = true }
         }
         return read
+    }
+
+    /// The line of the first statement after the store that uses the variable, when that statement
+    /// only folds another result into it.
+    private func firstUseFolds(_ target: String, after call: Call, in model: FunctionModel) -> Int? {
+        let variable = ConditionFacts.atom(target)
+        var first: Expression?
+        model.body.visitExpressions { expression in
+            guard expression.line > call.line, !expression.calls.contains(call),
+                  ConditionFacts.mentions(ConditionFacts.atom(expression.text), variable: variable) else { return }
+            if first == nil || expression.line < first!.line { first = expression }
+        }
+        guard let first, Self.onlyFoldsInto(variable, first) else { return nil }
+        return first.line
+    }
+
+    /// `ret |= lme2510_usb_talk(...)`: the statement folds another result into the variable and
+    /// tests nothing, so the locked work it does runs whether or not the lock was taken.
+    static func onlyFoldsInto(_ variable: String, _ expression: Expression) -> Bool {
+        let text = ConditionFacts.atom(expression.text)
+        guard text.hasPrefix(variable),
+              expression.assignments.allSatisfy({ ConditionFacts.atom($0.target) == variable }) else { return false }
+        let rest = text.dropFirst(variable.count).drop { $0 == " " }
+        guard let op = rest.first, "|&+-^".contains(op), rest.dropFirst().first == "=" else { return false }
+        // The folded value must not read the variable again (`ret |= ret2 ? ret : 0` tests it).
+        return !ConditionFacts.mentions(ConditionFacts.atom(String(rest.dropFirst(2))), variable: variable)
     }
 }

@@ -46,8 +46,59 @@ public struct UseAfterUnlockCheck: FunctionCheck {
             ↓	return file->f_flags & O_APPEND;
             }
             """,
+            // Freed after the unlock while a shared pointer still leads to it; cleared only after.
+            """
+            static int init_consoles(void)
+            {
+            	struct vc_data *vc;
+            	vc_cons[0].d = vc = kzalloc(sizeof(struct vc_data), GFP_NOWAIT);
+            	if (!vc)
+            		goto err;
+            	vc->screenbuf = kzalloc(vc->size, GFP_NOWAIT);
+            	if (!vc->screenbuf)
+            		goto err_screenbuf;
+            	console_unlock();
+            	return 0;
+            err_screenbuf:
+            	console_unlock();
+            ↓	kfree(vc);
+            	vc_cons[0].d = NULL;
+            err:
+            	return -ENOMEM;
+            }
+            """,
         ],
         nonTriggering: [
+            // Cleared and freed while the lock is held.
+            """
+            static int init_consoles(void)
+            {
+            	struct vc_data *vc;
+            	vc_cons[0].d = vc = kzalloc(sizeof(struct vc_data), GFP_NOWAIT);
+            	if (!vc)
+            		return -ENOMEM;
+            	if (setup(vc)) {
+            		vc_cons[0].d = NULL;
+            		kfree(vc);
+            		console_unlock();
+            		return -ENOMEM;
+            	}
+            	console_unlock();
+            	return 0;
+            }
+            """,
+            // A local structure is no shared place.
+            """
+            static void drop(struct foo *foo)
+            {
+            	struct holder h;
+            	struct bar *bar = alloc_bar();
+            	h.bar = bar;
+            	spin_unlock(&foo->lock);
+            	kfree(bar);
+            	h.bar = NULL;
+            }
+            """,
             // A reference is taken before the lock is dropped.
             """
             int f(struct ctx *ctx, struct mm_struct *mm)
@@ -194,7 +245,7 @@ public struct UseAfterUnlockCheck: FunctionCheck {
         guard analysis.events.values.contains(where: { $0.action == .release }) else { return [] }
         var walk = BorrowWalk(context: context)
         walk.run()
-        var findings: [SideFinding] = []
+        var findings = freedWhilePublished(context)
         var reportedLines = Set<String>()
         // One finding per pointer read under a lock: its first use after the drop is where a
         // reviewer asks what keeps it alive; the later uses only repeat the question.
@@ -216,6 +267,20 @@ public struct UseAfterUnlockCheck: FunctionCheck {
                 matchKey: "\(borrow.variable)|\(borrow.lockKey)|\(context.code(at: use.line))"))
         }
         return findings
+    }
+
+    private func freedWhilePublished(_ context: FunctionContext) -> [SideFinding] {
+        FreedWhilePublished.find(in: context).map { found in
+            let line = found.free.line
+            return SideFinding(
+                rule: description.id, severity: description.severity, line: line, column: found.free.column,
+                message: "\(found.free.callee)() frees '\(found.freed)' after \(found.lock.spoken) was dropped, while "
+                    + "'\(found.place)' still points to it: another task that takes the lock can find it there. "
+                    + "Clear '\(found.place)' and free it before dropping the lock",
+                notes: [SideNote(line: found.lock.call.line, message: "\(found.lock.spoken) is dropped here"),
+                        SideNote(line: found.clearLine, message: "'\(found.place)' is cleared only here")],
+                matchKey: "\(found.freed)|\(found.lock.key)|freed-published|\(context.code(at: line))")
+        }
     }
 }
 

@@ -158,6 +158,25 @@ public enum CLexer {
     }
 }
 
+extension CLexer {
+    /// The function a hunk header's section text names. git copies the nearest line above the
+    /// hunk that starts in column 0 with an identifier; besides a full definition header, that is
+    /// the name line of a definition whose return type sits on the line before
+    /// (`static int` / `smb2_reconnect(__le16 smb2_command, ...`), which has no type before the
+    /// name. Column 0 rules out statements; a `;` (a declaration, `EXPORT_SYMBOL(f);`) or an
+    /// all-capitals name (a macro invocation such as `DEFINE_MUTEX(`) is not a definition.
+    public static func sectionFunctionName(_ section: String) -> String? {
+        if let name = definedFunctionName(section) { return name }
+        guard let first = section.utf8.first, isIdentifierByte(first), !(first >= 0x30 && first <= 0x39),
+              !section.contains(";"), !section.contains("=") else { return nil }
+        let name = String(decoding: section.utf8.prefix(while: isIdentifierByte), as: UTF8.self)
+        let rest = section.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
+        guard rest.first == "(", !keywords.contains(name),
+              name.contains(where: { $0.isLowercase }) else { return nil }
+        return name
+    }
+}
+
 func isIdentifierByte(_ byte: UInt8) -> Bool {
     (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
         || byte == UInt8(ascii: "_")

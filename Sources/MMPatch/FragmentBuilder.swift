@@ -193,7 +193,7 @@ struct FragmentScanner {
         self.masked = CLexer.mask(texts, startsInComment: CLexer.startsInComment(texts),
                                   startsInPreprocessor: startsInPreprocessor)
         self.hunkIndex = hunkIndex
-        self.sectionFunction = CLexer.definedFunctionName(section)
+        self.sectionFunction = CLexer.sectionFunctionName(section)
         self.continuing = continuing
         var indented = false
         var first: Int?

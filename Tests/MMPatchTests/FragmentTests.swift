@@ -153,6 +153,35 @@ import MMCore
         #expect(touched.first?.after?.endsAtClosingBrace == true)
     }
 
+    // The return type on the line before (`static int` / `smb2_reconnect(...`): git's section is
+    // the name line; two hunks of that function are one function, so a goto in the first reaches
+    // the label in the second.
+    @Test func sectionWithTheNameLineOnlyNamesTheFunction() throws {
+        let text = Self.diff("""
+            @@ -401,4 +401,4 @@ smb2_reconnect(__le16 smb2_command, struct cifs_tcon *tcon,
+             \tspin_lock(&ses->ses_lock);
+             \tif (ses->flags & 1)
+            -\t\tgoto skip;
+            +\t\tgoto skip_locked;
+             \tspin_unlock(&ses->ses_lock);
+            @@ -448,3 +448,4 @@ smb2_reconnect(__le16 smb2_command, struct cifs_tcon *tcon,
+             skip:
+             \tspin_lock(&ses->ses_lock);
+            +skip_locked:
+             \tspin_unlock(&ses->ses_lock);
+            """)
+        let touched = try functions(text)
+        #expect(touched.map(\.name) == ["smb2_reconnect"])
+        #expect(touched.first?.after?.segments.count == 2)
+    }
+
+    @Test func sectionThatIsAMacroOrDeclarationNamesNoFunction() {
+        #expect(CLexer.sectionFunctionName("EXPORT_SYMBOL_GPL(foo);") == nil)
+        #expect(CLexer.sectionFunctionName("DEFINE_PER_CPU(struct foo,") == nil)
+        #expect(CLexer.sectionFunctionName("\tfoo(a,") == nil)
+        #expect(CLexer.sectionFunctionName("foo(struct bar *b)") == "foo")
+    }
+
     @Test func sectionOfTheFunctionBeforeIsIgnoredWhenTheHunkStartsBetweenFunctions() throws {
         let text = Self.diff("""
             @@ -10,5 +10,6 @@ static int before(void)
