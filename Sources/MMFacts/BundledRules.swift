@@ -477,6 +477,8 @@ pairs:
   - {acquire: mmget, object: arg0, release: [mmput], release_object: arg0, source: include/linux/sched/mm.h}
   - {acquire: mmgrab, object: arg0, release: [mmdrop], release_object: arg0, source: include/linux/sched/mm.h}
   - {acquire: get_task_mm, object: return, release: [mmput], release_object: arg0, source: include/linux/sched/mm.h}
+  - {acquire: mpol_get, object: arg0, release: [mpol_put], release_object: arg0, source: include/linux/mempolicy.h}
+  - {acquire: mpol_dup, object: return, release: [mpol_put], release_object: arg0, source: "include/linux/mempolicy.h: the new policy's count starts at 1 for the caller"}
   # Memory
   - {acquire: kmalloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
   - {acquire: kzalloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
