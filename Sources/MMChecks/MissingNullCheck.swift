@@ -63,6 +63,30 @@ public struct MissingNullCheck: FunctionCheck {
             	return 0;
             }
             """,
+            // Stored in a structure member and used through it; a NULL test of a thread
+            // handle that kthread_run() returns as an ERR_PTR.
+            """
+            static int attach(struct state *state, struct dev *dev)
+            {
+            	state->internal = kmalloc(sizeof(struct internal), GFP_KERNEL);
+            	add_internal(state->internal);
+            ↓	state->internal->num_used = 1;
+            	dev->kthread = kthread_run(worker, dev, "worker");
+            ↓	if (!dev->kthread)
+            		return -ENOMEM;
+            	return 0;
+            }
+            """,
+            // A page-table constructor sets up the page it is given.
+            """
+            static struct page *pte_alloc_one(struct mm_struct *mm)
+            {
+            	struct page *pte;
+            	pte = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
+            ↓	pgtable_page_ctor(pte);
+            	return pte;
+            }
+            """,
             // NULL test of an ERR_PTR result, IS_ERR test of a NULL one.
             """
             int f(struct path *p, char *buf, struct cpt_context *ctx)
@@ -82,6 +106,21 @@ public struct MissingNullCheck: FunctionCheck {
             """,
         ],
         nonTriggering: [
+            // A member tested before use; a member whose structure is handed to a call, which
+            // may set it up.
+            """
+            static int attach(struct state *state, struct dev *dev)
+            {
+            	state->internal = kmalloc(sizeof(struct internal), GFP_KERNEL);
+            	if (!state->internal)
+            		return -ENOMEM;
+            	state->internal->num_used = 1;
+            	dev->buf = kmalloc(64, GFP_KERNEL);
+            	setup_buffers(dev);
+            	dev->buf->len = 64;
+            	return 0;
+            }
+            """,
             // Checked, in the usual shapes.
             """
             int f(struct mm_struct *mm, unsigned long addr, size_t n)

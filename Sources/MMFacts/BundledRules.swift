@@ -725,6 +725,10 @@ calls:
   - {function: scnprintf, dereferences: [arg0], source: lib/vsprintf.c}
   - {function: clear_page, dereferences: [arg0], source: arch/x86/include/asm/page_64.h}
   - {function: copy_page, dereferences: [arg0, arg1], source: arch/x86/include/asm/page_64.h}
+  # --- page-table page constructors: they set up the page's split lock and flags ---
+  - {function: pgtable_pte_page_ctor, dereferences: [arg0], source: "include/linux/mm.h: ptlock_init(page), __SetPageTable(page)"}
+  - {function: pgtable_pte_page_dtor, dereferences: [arg0], source: "include/linux/mm.h: ptlock_free(page), __ClearPageTable(page)"}
+  - {function: pgtable_page_ctor, dereferences: [arg0], source: "include/linux/mm.h before v5.4, which renamed it pgtable_pte_page_ctor"}
 """#),
     ]
 }
