@@ -726,9 +726,11 @@ calls:
   - {function: clear_page, dereferences: [arg0], source: arch/x86/include/asm/page_64.h}
   - {function: copy_page, dereferences: [arg0, arg1], source: arch/x86/include/asm/page_64.h}
   # --- page-table page constructors: they set up the page's split lock and flags ---
-  - {function: pgtable_pte_page_ctor, dereferences: [arg0], source: "include/linux/mm.h: ptlock_init(page), __SetPageTable(page)"}
+  # --- page-table page constructors: they set up the page's split lock and flags, and the
+  # constructor fails (false) when the split lock cannot be allocated ---
+  - {function: pgtable_pte_page_ctor, returns: success, must_check: true, dereferences: [arg0], source: "include/linux/mm.h: false when ptlock_init(page) fails; then __SetPageTable(page)"}
   - {function: pgtable_pte_page_dtor, dereferences: [arg0], source: "include/linux/mm.h: ptlock_free(page), __ClearPageTable(page)"}
-  - {function: pgtable_page_ctor, dereferences: [arg0], source: "include/linux/mm.h before v5.4, which renamed it pgtable_pte_page_ctor"}
+  - {function: pgtable_page_ctor, returns: success, must_check: true, dereferences: [arg0], source: "include/linux/mm.h before v5.4, which renamed it pgtable_pte_page_ctor; bool since v3.13"}
 """#),
     ]
 }
