@@ -91,14 +91,14 @@ public struct NullFlow: Sendable {
         if !sources.isEmpty { run() }
     }
 
-    static func isIdentifier(_ text: String) -> Bool {
+    public static func isIdentifier(_ text: String) -> Bool {
         guard let first = text.first, first.isLetter || first == "_" else { return false }
         return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
     }
 
     /// A member reached from a variable through `->` and `.` only (`state->internal`,
     /// `dev->cfg.buf`): an allocation stored there is as fallible as one kept in a local.
-    static func isMemberPath(_ text: String) -> Bool {
+    public static func isMemberPath(_ text: String) -> Bool {
         let parts = text.replacingOccurrences(of: "->", with: ".").split(separator: ".", omittingEmptySubsequences: false)
         return parts.count >= 2 && parts.allSatisfy { isIdentifier(String($0)) }
     }
@@ -340,7 +340,7 @@ public struct NullFlow: Sendable {
     }
 
     /// `(p=f(x))==NULL` → `p==NULL`, so the facts see the stored variable.
-    static func unwrapStore(_ text: String, variable v: String) -> String {
+    public static func unwrapStore(_ text: String, variable v: String) -> String {
         guard let start = text.range(of: "(" + v + "=") else { return text }
         if text[start.upperBound...].hasPrefix("=") { return text }
         var depth = 0
