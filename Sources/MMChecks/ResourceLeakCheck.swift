@@ -255,6 +255,9 @@ private struct TaughtRelease: Hashable {
                   $0.side == .after && $0.name == model.name && $0.file == (fileDiff.newPath ?? model.file)
               })
         else { return [] }
+        // Cheap exit: the new code releases nothing the pairs know and jumps nowhere.
+        let releaseNames = Set(pairs.flatMap(\.releases))
+        guard after.body.allCalls.contains(where: { releaseNames.contains($0.callee) }) else { return [] }
         // Each added line of the post-image → the pre-image line it stands before. Within a change
         // block (the changed lines between two context lines) an added line that repeats the next
         // removed one (`if (err)` → `if (err) {`) keeps that line; any other added line stands
@@ -262,7 +265,9 @@ private struct TaughtRelease: Hashable {
         // context line after the block (`kfree(buf);` inserted before `return -EFAULT;`).
         var anchorOf: [Int: Int] = [:]
         // Each added line → the lines its block removes and adds.
-        var blockOf: [Int: (removed: [String], added: [String])] = [:]
+        // (Blocks are kept once and named by index: a block may hold thousands of lines.)
+        var blocks: [(removed: [String], added: [String])] = []
+        var blockOf: [Int: Int] = [:]
         for hunk in fileDiff.hunks {
             var removed: [DiffLine] = []
             var added: [DiffLine] = []
@@ -271,6 +276,7 @@ private struct TaughtRelease: Hashable {
                 case .removed: removed.append(line)
                 case .added: added.append(line)
                 case .context:
+                    if !added.isEmpty { blocks.append((removed.map(\.text), added.map(\.text))) }
                     var cursor = 0
                     for addition in added {
                         guard let new = addition.newLine else { continue }
@@ -279,7 +285,7 @@ private struct TaughtRelease: Hashable {
                             continue
                         }
                         if let old = cursor < removed.count ? removed[cursor].oldLine : line.oldLine { anchorOf[new] = old }
-                        blockOf[new] = (removed.map(\.text), added.map(\.text))
+                        blockOf[new] = blocks.count - 1
                     }
                     removed = []
                     added = []
@@ -298,7 +304,8 @@ private struct TaughtRelease: Hashable {
         // A release that replaces a call the block removes, on the same object
         // (`free_unref_page(page)` → `__free_page(page)`), swaps one release for another.
         func replacesCall(_ object: String, newLine: Int) -> Bool {
-            guard let block = blockOf[newLine] else { return false }
+            guard let index = blockOf[newLine] else { return false }
+            let block = blocks[index]
             let addedCallees = Set(block.added.flatMap(Self.callees))
             return block.removed.contains { line in
                 LifetimeText.mentions(line, object) && Self.callees(line).contains { !addedCallees.contains($0) }
@@ -820,9 +827,13 @@ private struct ResourceWalk {
             if let releaseLine = releaseLine(of: resource, pair: pair, context: context) {
                 notes.append(SideNote(line: releaseLine, message: "it is released here on other paths"))
             }
+            // A leak away from an exit: the only name of an owned object gets a new value.
+            var isExit = false
+            if case .exit = graph.nodes[site.exitNode].action { isExit = true }
+            let happens = isExit ? "returns here" : "overwrites its only pointer here"
             findings.append(SideFinding(
                 rule: check.description.id, severity: check.description.severity, line: exitLine,
-                message: "\(context.spokenFunction) returns here without \(releases) on \(what)"
+                message: "\(context.spokenFunction) \(happens) without \(releases) on \(what)"
                     + (resource.presumed ? ", which its other exits drop (it is taken before the code the patch shows)" : "")
                     + (resource.taught && !resource.presumed ? ", which the patch releases on this path" : "")
                     + ": is it leaked?",

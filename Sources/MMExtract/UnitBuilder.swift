@@ -420,7 +420,9 @@ enum UnitBuilder {
         if s > toks.startIndex, toks[s - 1].isPunct("*") {
             let pp = s - 1 > toks.startIndex ? toks[s - 2] : nil
             let unary = pp == nil || (pp!.kind == .punct && !pp!.isPunct(")") && !pp!.isPunct("]")) || pp!.text == "return"
-            if unary { return member ? .anyPointer : .anyPointer }
+            // `*pagep = NULL;`, `put_page(*pagep)`: what it points to is used as a pointer far
+            // more often than as a structure by value.
+            if unary { return .anyPointerPointer }
         }
         return .long
     }

@@ -89,6 +89,27 @@ import Testing
         ])
     }
 
+    @Test func overwritingTheOnlyPointerToAnOwnedPageLosesIt() throws {
+        // `*pagep` is a pointer the stubs must type as one, or the store is not parsed at all.
+        let patch = """
+            --- a/mm/example.c
+            +++ b/mm/example.c
+            @@ -5962,6 +5962,7 @@ int mcopy_atomic_pte(struct mm_struct *dst_mm, struct page **pagep)
+             
+             \t\tpage = alloc_huge_page(dst_vma, dst_addr, 0);
+             \t\tif (IS_ERR(page)) {
+            +\t\t\tput_page(*pagep);
+             \t\t\tret = -ENOMEM;
+             \t\t\t*pagep = NULL;
+             \t\t\tgoto out;
+
+            """
+        #expect(try review(patch) == [
+            "fixed 5966 *pagep = NULL;: mcopy_atomic_pte() overwrites its only pointer here without put_page() or page_cache_release() "
+                + "on the reference to '*pagep', which the patch releases on this path: is it leaked?",
+        ])
+    }
+
     @Test func aReleaseSwappedForAnotherTeachesNothing() throws {
         let patch = """
             --- a/arch/x/mm/init.c
