@@ -74,7 +74,7 @@ public struct NullFlow: Sendable {
                   let name = Call(callee: callee, arguments: [], line: 0, column: 0, resultUse: .other).functionName,
                   let sourceKind = kind(name) else { continue }
             let target = ConditionFacts.atom(a.target)
-            guard Self.isIdentifier(target) else { continue }
+            guard Self.isIdentifier(target) || Self.isMemberPath(target) else { continue }
             // __GFP_NOFAIL allocations do not return NULL.
             if a.value.contains("__GFP_NOFAIL") { continue }
             sources[index] = NullSource(variable: target, callee: callee, line: a.line, kind: sourceKind)
@@ -91,9 +91,27 @@ public struct NullFlow: Sendable {
         if !sources.isEmpty { run() }
     }
 
-    static func isIdentifier(_ text: String) -> Bool {
+    public static func isIdentifier(_ text: String) -> Bool {
         guard let first = text.first, first.isLetter || first == "_" else { return false }
         return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+    }
+
+    /// A member reached from a variable through `->` and `.` only (`state->internal`,
+    /// `dev->cfg.buf`): an allocation stored there is as fallible as one kept in a local.
+    public static func isMemberPath(_ text: String) -> Bool {
+        let parts = text.replacingOccurrences(of: "->", with: ".").split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count >= 2 && parts.allSatisfy { isIdentifier(String($0)) }
+    }
+
+    /// The variable a member path starts from: `state` for `state->internal`.
+    static func root(of path: String) -> String {
+        String(path.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+    }
+
+    /// A store to `target` ends what is known of `tracked` when it is the same name or a structure
+    /// on its way (`state = …` for `state->internal`).
+    static func overwrites(_ target: String, _ tracked: String) -> Bool {
+        tracked == target || tracked.hasPrefix(target + "->") || tracked.hasPrefix(target + ".")
     }
 
     // MARK: Marking
@@ -222,7 +240,7 @@ public struct NullFlow: Sendable {
             return applyCall(call, to: state, found: &found)
         case .assign(let a):
             let target = ConditionFacts.atom(a.target)
-            state = state.filter { $0.variable != target }
+            state = state.filter { !Self.overwrites(target, $0.variable) }
             if let source = sources[node] { state.insert(source) }
             return state
         case .gap:
@@ -239,6 +257,15 @@ public struct NullFlow: Sendable {
         let name = call.functionName ?? ""
         for source in input {
             let v = source.variable
+            // A call given the structure that holds a tracked member (`init_state(state)`) may
+            // set or test the member: the walk no longer knows it.
+            if Self.isMemberPath(v) {
+                let holder = Self.root(of: v)
+                if arguments.contains(where: { ResultFlow.mentions($0, holder) && !ResultFlow.mentions($0, v) }) {
+                    state.remove(source)
+                    continue
+                }
+            }
             let mentioned = arguments.contains { ResultFlow.mentions($0, v) }
             guard mentioned else { continue }
             switch name {
@@ -313,7 +340,7 @@ public struct NullFlow: Sendable {
     }
 
     /// `(p=f(x))==NULL` → `p==NULL`, so the facts see the stored variable.
-    static func unwrapStore(_ text: String, variable v: String) -> String {
+    public static func unwrapStore(_ text: String, variable v: String) -> String {
         guard let start = text.range(of: "(" + v + "=") else { return text }
         if text[start.upperBound...].hasPrefix("=") { return text }
         var depth = 0

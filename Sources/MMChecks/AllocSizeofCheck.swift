@@ -59,6 +59,16 @@ public struct AllocSizeofCheck: FunctionCheck {
             	return 0;
             }
             """,
+            // The declaration is out of sight; the cast says what the pointer holds.
+            """
+            int f(struct card *card, int n)
+            {
+            ↓	if ((midihdr = (struct midi_hdr *) kmalloc(sizeof(struct midi_hdr *), GFP_KERNEL)) == NULL)
+            		return -ENOMEM;
+            	midihdr->len = n;
+            	return 0;
+            }
+            """,
         ],
         nonTriggering: [
             """
@@ -149,7 +159,8 @@ public struct AllocSizeofCheck: FunctionCheck {
             for call in expression.calls {
                 guard let name = call.functionName, let fact = context.facts.allocators[name],
                       let target = allocationTarget(of: call, in: expression),
-                      let pointer = types.type(of: target), pointer.pointerDepth >= 1 else { continue }
+                      let pointer = types.type(of: target) ?? Self.castType(of: call, in: expression),
+                      pointer.pointerDepth >= 1 else { continue }
                 let element = pointer.removingPointer()
                 guard !element.isVoid else { continue }
                 for index in fact.sizeArguments where index < call.arguments.count {
@@ -191,6 +202,21 @@ public struct AllocSizeofCheck: FunctionCheck {
         if case .assigned(let target) = call.resultUse { return target }
         let marker = call.callee + "("
         return expression.assignments.first { $0.value.contains(marker) }?.target
+    }
+
+    /// The pointer type the result is cast to, `(struct midi_hdr *) kmalloc(…)`: what the code says
+    /// the target holds when its declaration is out of sight.
+    static func castType(of call: Call, in expression: Expression) -> CType? {
+        let tokens = CSyntax.tokens(expression.text)
+        for index in tokens.indices where index >= 1 && index + 1 < tokens.count
+            && tokens[index] == call.callee && tokens[index + 1] == "(" && tokens[index - 1] == ")" {
+            // Back from the `)` to its `(`: a cast holds only a type.
+            guard let open = tokens[..<(index - 1)].lastIndex(of: "("), open < index - 2,
+                  let type = CType(tokens: Array(tokens[(open + 1)..<(index - 1)])), type.pointerDepth >= 1
+            else { continue }
+            return type
+        }
+        return nil
     }
 
     /// The single `sizeof` factor of a size that is a plain product (`n * sizeof(T)`,

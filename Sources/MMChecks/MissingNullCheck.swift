@@ -63,6 +63,30 @@ public struct MissingNullCheck: FunctionCheck {
             	return 0;
             }
             """,
+            // Stored in a structure member and used through it; a NULL test of a thread
+            // handle that kthread_run() returns as an ERR_PTR.
+            """
+            static int attach(struct state *state, struct dev *dev)
+            {
+            	state->internal = kmalloc(sizeof(struct internal), GFP_KERNEL);
+            	add_internal(state->internal);
+            ↓	state->internal->num_used = 1;
+            	dev->kthread = kthread_run(worker, dev, "worker");
+            ↓	if (!dev->kthread)
+            		return -ENOMEM;
+            	return 0;
+            }
+            """,
+            // A page-table constructor sets up the page it is given.
+            """
+            static struct page *pte_alloc_one(struct mm_struct *mm)
+            {
+            	struct page *pte;
+            	pte = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
+            ↓	pgtable_page_ctor(pte);
+            	return pte;
+            }
+            """,
             // NULL test of an ERR_PTR result, IS_ERR test of a NULL one.
             """
             int f(struct path *p, char *buf, struct cpt_context *ctx)
@@ -82,6 +106,21 @@ public struct MissingNullCheck: FunctionCheck {
             """,
         ],
         nonTriggering: [
+            // A member tested before use; a member whose structure is handed to a call, which
+            // may set it up.
+            """
+            static int attach(struct state *state, struct dev *dev)
+            {
+            	state->internal = kmalloc(sizeof(struct internal), GFP_KERNEL);
+            	if (!state->internal)
+            		return -ENOMEM;
+            	state->internal->num_used = 1;
+            	dev->buf = kmalloc(64, GFP_KERNEL);
+            	setup_buffers(dev);
+            	dev->buf->len = 64;
+            	return 0;
+            }
+            """,
             // Checked, in the usual shapes.
             """
             int f(struct mm_struct *mm, unsigned long addr, size_t n)
@@ -220,6 +259,92 @@ public struct MissingNullCheck: FunctionCheck {
                 message: message, notes: notes,
                 matchKey: "\(source.variable)|\(source.callee)|\(context.code(at: incident.line))"))
         }
+        return findings + removedNullTests(context)
+    }
+
+    /// A NULL test of a call's result that the patch removes while the new code still uses the
+    /// result: the old code's own test says the call can fail (`if (map) { … }` dropped after
+    /// `map = __alloc_bootmem_node_high(…)`). Reported at the first use after the call.
+    func removedNullTests(_ context: FunctionContext) -> [SideFinding] {
+        let model = context.model
+        guard model.side == .after,
+              let before = context.patch.models.first(where: { $0.side == .before && $0.name == model.name })
+        else { return [] }
+        let oldStores = Self.callResultStores(in: before.body)
+        guard !oldStores.isEmpty else { return [] }
+        let oldConditions = Self.conditions(in: before.body)
+        let newConditions = Self.conditions(in: model.body)
+        let newCalls = model.body.allCalls
+        var findings: [SideFinding] = []
+        var reported = Set<String>()
+        for store in Self.callResultStores(in: model.body) {
+            let v = ConditionFacts.atom(store.target)
+            guard let callee = store.valueCallee, NullFlow.isIdentifier(v) || NullFlow.isMemberPath(v),
+                  !reported.contains(v),
+                  !store.value.contains("__GFP_NOFAIL"),
+                  // The same call, unchanged: a call the patch rewrites may have stopped failing.
+                  oldStores.contains(where: {
+                      ConditionFacts.atom($0.target) == v && ConditionFacts.atom($0.value) == ConditionFacts.atom(store.value)
+                  })
+            else { continue }
+            // The old code tested it against NULL …
+            let oldTest = oldConditions.contains { condition in
+                let text = NullFlow.unwrapStore(ConditionFacts.atom(condition.text), variable: v)
+                return ConditionFacts.facts(condition: text, outcome: true).contains { $0.atom == v }
+            }
+            guard oldTest else { continue }
+            // … and the new code tests it nowhere, not even with IS_ERR() or an assertion.
+            if newConditions.contains(where: { ResultFlow.mentions(ConditionFacts.atom($0.text), v) }) { continue }
+            let assertions = newCalls.filter { call in
+                let name = call.callee
+                return name.hasPrefix("IS_ERR") || name.contains("BUG_ON") || name.contains("WARN")
+            }
+            if assertions.contains(where: { $0.arguments.contains { ResultFlow.mentions(ConditionFacts.atom($0), v) } }) {
+                continue
+            }
+            guard let use = Self.firstUse(of: v, after: store.line, in: model) else { continue }
+            reported.insert(v)
+            findings.append(SideFinding(
+                rule: description.id, severity: description.severity, line: use,
+                message: "can '\(v)' be NULL here? The patch removes the NULL test of '\(v)' that the old code made "
+                    + "after \(callee)(), and uses it without one",
+                notes: [SideNote(line: store.line, message: "'\(v)' is set from \(callee)() here")],
+                matchKey: "removed-test|\(v)|\(callee)|\(context.code(at: use))"))
+        }
         return findings
+    }
+
+    /// Stores of a call's result: `p = f(…)`.
+    static func callResultStores(in body: Statement) -> [Assignment] {
+        var stores: [Assignment] = []
+        body.visitExpressions { expression in
+            stores += expression.assignments.filter { $0.valueCallee != nil }
+        }
+        return stores
+    }
+
+    /// The conditions of every if, loop and switch.
+    static func conditions(in statement: Statement) -> [Expression] {
+        switch statement {
+        case .block(let items): return items.flatMap(conditions)
+        case .ifElse(let condition, let then, let otherwise):
+            return [condition] + conditions(in: then) + (otherwise.map(conditions) ?? [])
+        case .loop(let loop): return (loop.condition.map { [$0] } ?? []) + conditions(in: loop.body)
+        case .switchCase(let condition, let body): return [condition] + conditions(in: body)
+        default: return []
+        }
+    }
+
+    /// The first source line after the statement that ends on or after `line` which mentions `v`,
+    /// comments aside.
+    static func firstUse(of v: String, after line: Int, in model: FunctionModel) -> Int? {
+        let lines = model.sourceLines.keys.sorted().filter { $0 >= line }
+        guard let end = lines.first(where: { (model.sourceLines[$0] ?? "").trimmingBlanks().hasSuffix(";") }) else { return nil }
+        for candidate in lines where candidate > end {
+            let text = (model.sourceLines[candidate] ?? "").trimmingBlanks()
+            if text.hasPrefix("/*") || text.hasPrefix("*") || text.hasPrefix("//") { continue }
+            if ResultFlow.mentions(ConditionFacts.atom(text), v) { return candidate }
+        }
+        return nil
     }
 }

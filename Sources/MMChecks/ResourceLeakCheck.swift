@@ -182,11 +182,13 @@ public struct ResourceLeakCheck: FunctionCheck {
         let pairs = context.facts.pairs
         guard !pairs.isEmpty else { return [] }
         let calls = context.model.body.allCalls
-        // Cheap exit: most functions take or drop nothing the pairs know.
-        guard calls.contains(where: { call in
+        let taught = TaughtRelease.find(context: context, pairs: pairs)
+        // Cheap exit: most functions take or drop nothing the pairs know, and the patch adds no
+        // release to them.
+        guard !taught.isEmpty || calls.contains(where: { call in
             pairs.contains { $0.acquire == call.functionName || $0.releases.contains(call.callee) }
         }) else { return [] }
-        var walk = ResourceWalk(context: context, pairs: pairs)
+        var walk = ResourceWalk(context: context, pairs: pairs, taught: taught)
         walk.run()
         return walk.findings(check: self, context: context)
     }
@@ -208,6 +210,8 @@ private struct HeldResource: Hashable {
     /// Taken in code the patch does not show: presumed from a release in sight, in the last
     /// stretch of unseen code before it.
     var presumed = false
+    /// Owned here because the patch adds its release at this point (see TaughtRelease).
+    var taught = false
 
     /// The variable whose structure holds a member object: `new` for `new->vm_file`.
     var holder: String? {
@@ -219,6 +223,216 @@ private struct HeldResource: Hashable {
 private struct ResourceState: Hashable {
     var held: [String: HeldResource] = [:]
     var facts: Set<Fact> = []
+    /// Objects the patch teaches are owned (TaughtRelease) that this path already released: the
+    /// point where the patch adds a release owes nothing more on this path.
+    var released: Set<String> = []
+
+    /// What path merging keeps apart.
+    struct MergeKey: Hashable {
+        var held: [String: HeldResource]
+        var released: Set<String>
+    }
+    var mergeKey: MergeKey { MergeKey(held: held, released: released) }
+}
+
+/// A release the patch adds, mapped to the pre-image: `kfree(buf)` added before an existing
+/// `return -EFAULT;`, or `return err;` turned into `goto out;` where every path from `out:` drops
+/// the reference. The patch says the object is owned at that point, so a pre-image path from
+/// there that neither releases, stores, hands on nor returns it leaked it: the leak the patch
+/// fixes, even when the allocation is out of sight or was handed to a call earlier.
+private struct TaughtRelease: Hashable {
+    var object: String
+    var pairIndex: Int
+    /// The pre-image line the post-image's release (or the goto that leads to it) stands before.
+    var anchorLine: Int
+
+    static func find(context: FunctionContext, pairs: [ResourcePair]) -> [TaughtRelease] {
+        let model = context.model
+        // The same function of the same file after the patch (two files may define one name).
+        guard model.side == .before, let patch = context.patch.patch,
+              let fileDiff = patch.files.first(where: { $0.oldPath == model.file || ($0.oldPath == nil && $0.newPath == model.file) }),
+              let after = context.patch.models.first(where: {
+                  $0.side == .after && $0.name == model.name && $0.file == (fileDiff.newPath ?? model.file)
+              })
+        else { return [] }
+        // Cheap exit: the new code releases nothing the pairs know and jumps nowhere.
+        let releaseNames = Set(pairs.flatMap(\.releases))
+        guard after.body.allCalls.contains(where: { releaseNames.contains($0.callee) }) else { return [] }
+        // Each added line of the post-image → the pre-image line it stands before. Within a change
+        // block (the changed lines between two context lines) an added line that repeats the next
+        // removed one (`if (err)` → `if (err) {`) keeps that line; any other added line stands
+        // where the next unmatched removed line was (`return 0;` → `goto put_out;`), or before the
+        // context line after the block (`kfree(buf);` inserted before `return -EFAULT;`).
+        var anchorOf: [Int: Int] = [:]
+        // Each added line → the lines its block removes and adds.
+        // (Blocks are kept once and named by index: a block may hold thousands of lines.)
+        var blocks: [(removed: [String], added: [String])] = []
+        var blockOf: [Int: Int] = [:]
+        for hunk in fileDiff.hunks {
+            var removed: [DiffLine] = []
+            var added: [DiffLine] = []
+            for line in hunk.lines + [DiffLine(kind: .context, text: "", oldLine: nil, newLine: nil)] {
+                switch line.kind {
+                case .removed: removed.append(line)
+                case .added: added.append(line)
+                case .context:
+                    if !added.isEmpty { blocks.append((removed.map(\.text), added.map(\.text))) }
+                    var cursor = 0
+                    for addition in added {
+                        guard let new = addition.newLine else { continue }
+                        if cursor < removed.count, Self.sameStatement(removed[cursor].text, addition.text) {
+                            cursor += 1
+                            continue
+                        }
+                        if let old = cursor < removed.count ? removed[cursor].oldLine : line.oldLine { anchorOf[new] = old }
+                        blockOf[new] = blocks.count - 1
+                    }
+                    removed = []
+                    added = []
+                }
+            }
+        }
+        guard !anchorOf.isEmpty else { return [] }
+        // The object must be something the pre-image works with: a release of a variable the
+        // patch introduces teaches nothing about the code before it. Array elements are left out.
+        func knownBefore(_ object: String) -> Bool {
+            // An array element names a different object each time its index changes.
+            if object.contains("[") { return false }
+            let root = String(object.drop { !($0.isLetter || $0 == "_") }.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+            return !root.isEmpty && model.sourceLines.values.contains { LifetimeText.mentions($0, root) }
+        }
+        // A release that replaces a call the block removes, on the same object
+        // (`free_unref_page(page)` → `__free_page(page)`), swaps one release for another.
+        func replacesCall(_ object: String, newLine: Int) -> Bool {
+            guard let index = blockOf[newLine] else { return false }
+            let block = blocks[index]
+            let addedCallees = Set(block.added.flatMap(Self.callees))
+            return block.removed.contains { line in
+                LifetimeText.mentions(line, object) && Self.callees(line).contains { !addedCallees.contains($0) }
+            }
+        }
+        let graph = ControlFlowGraph(model: after, endsAtClosingBrace: context.endsAtClosingBrace,
+                                     noReturn: context.facts.noReturnCalls)
+        let releasedAt: [[String: Int]] = graph.nodes.map { node in
+            guard case .call(let call) = node.action else { return [:] }
+            var result: [String: Int] = [:]
+            for (index, pair) in pairs.enumerated() where pair.releases.contains(call.callee) {
+                if let object = ResourceWalk.object(pair.releaseObject, of: call) { result[object] = index }
+            }
+            return result
+        }
+        var taught = Set<TaughtRelease>()
+        for (index, node) in graph.nodes.enumerated() {
+            guard let anchor = anchorOf[node.line] else { continue }
+            for (object, pairIndex) in releasedAt[index]
+            where knownBefore(object) && !replacesCall(object, newLine: node.line) {
+                taught.insert(TaughtRelease(object: object, pairIndex: pairIndex, anchorLine: anchor))
+            }
+        }
+        // An added goto: what every path from its label releases.
+        let addedGotos = after.body.gotos.filter { anchorOf[$0.line] != nil }
+        if !addedGotos.isEmpty {
+            let must = mustRelease(graph: graph, releasedAt: releasedAt)
+            let labels = after.body.labels
+            for jump in addedGotos {
+                guard let anchor = anchorOf[jump.line], let labelLine = labels[jump.label],
+                      let labelNode = graph.nodes.indices.first(where: { index in
+                          if case .join = graph.nodes[index].action { return graph.nodes[index].line == labelLine }
+                          return false
+                      }),
+                      let released = must[labelNode] else { continue }
+                for (object, pairIndex) in released where knownBefore(object) && !replacesCall(object, newLine: jump.line) {
+                    taught.insert(TaughtRelease(object: object, pairIndex: pairIndex, anchorLine: anchor))
+                }
+            }
+        }
+        return taught.sorted { ($0.anchorLine, $0.object) < ($1.anchorLine, $1.object) }
+    }
+
+    /// Two lines that say the same, but for blanks and an opening brace: `if (err)`, `if (err) {`.
+    static func sameStatement(_ a: String, _ b: String) -> Bool {
+        func normal(_ text: String) -> String {
+            var text = text.filter { !$0.isWhitespace }
+            if text.hasSuffix("{") { text.removeLast() }
+            return text
+        }
+        return normal(a) == normal(b)
+    }
+
+    /// The names called on a line: `kfree` and `put_page` in `kfree(a); put_page(b);`.
+    static func callees(_ line: String) -> [String] {
+        let tokens = CSyntax.tokens(line)
+        return tokens.indices.compactMap { index in
+            index + 1 < tokens.count && tokens[index + 1] == "(" && CSyntax.isIdentifier(tokens[index])
+                && !["if", "while", "for", "switch", "return", "sizeof"].contains(tokens[index]) ? tokens[index] : nil
+        }
+    }
+
+    /// For each node, the objects every path from it to an exit releases; nil when no path from it
+    /// ends (so far). Unseen code and the end of sight release nothing we know of.
+    static func mustRelease(graph: ControlFlowGraph, releasedAt: [[String: Int]]) -> [[String: Int]?] {
+        var must: [[String: Int]?] = Array(repeating: nil, count: graph.nodes.count)
+        var changed = true
+        var rounds = 0
+        while changed && rounds < 200 {
+            changed = false
+            rounds += 1
+            for index in graph.nodes.indices.reversed() {
+                var value: [String: Int]?
+                switch graph.nodes[index].action {
+                case .exit, .unknownEnd, .gap:
+                    value = [:]
+                default:
+                    for successor in graph.nodes[index].successors {
+                        guard let next = must[successor] else { continue }
+                        value = value.map { $0.filter { next[$0.key] != nil } } ?? next
+                    }
+                }
+                if var known = value {
+                    known.merge(releasedAt[index]) { first, _ in first }
+                    value = known
+                }
+                if value != must[index] {
+                    must[index] = value
+                    changed = true
+                }
+            }
+        }
+        return must
+    }
+}
+
+extension Statement {
+    /// Every `goto` in the statement, with its line.
+    fileprivate var gotos: [(label: String, line: Int)] {
+        var result: [(label: String, line: Int)] = []
+        visit { if case .goto(let label, let line) = $0 { result.append((label, line)) } }
+        return result
+    }
+
+    /// Every label in the statement, by name.
+    fileprivate var labels: [String: Int] {
+        var result: [String: Int] = [:]
+        visit { if case .label(let name, let line) = $0 { result[name] = line } }
+        return result
+    }
+
+    private func visit(_ body: (Statement) -> Void) {
+        body(self)
+        switch self {
+        case .block(let items):
+            for item in items { item.visit(body) }
+        case .ifElse(_, let then, let otherwise):
+            then.visit(body)
+            otherwise?.visit(body)
+        case .loop(let loop):
+            loop.body.visit(body)
+        case .switchCase(_, let inner):
+            inner.visit(body)
+        default:
+            break
+        }
+    }
 }
 
 private struct LeakSite: Hashable {
@@ -241,8 +455,29 @@ private struct ResourceWalk {
 
     static let stateLimit = 64
 
-    init(context: FunctionContext, pairs: [ResourcePair]) {
-        graph = context.locks.graph
+    /// Where the patch teaches that an object is owned (TaughtRelease), by pre-image node.
+    let taughtAt: [Int: [(object: String, pairIndex: Int)]]
+    let taughtObjects: Set<String>
+
+    init(context: FunctionContext, pairs: [ResourcePair], taught: [TaughtRelease] = []) {
+        let graph = context.locks.graph
+        self.graph = graph
+        var taughtAt: [Int: [(object: String, pairIndex: Int)]] = [:]
+        for release in taught {
+            // The first statement at or after the anchor: every node of that line.
+            let candidates = graph.nodes.indices.filter { index in
+                switch graph.nodes[index].action {
+                case .entry, .gap, .unknownEnd: return false
+                default: return graph.nodes[index].line >= release.anchorLine
+                }
+            }
+            guard let line = candidates.map({ graph.nodes[$0].line }).min() else { continue }
+            for index in candidates where graph.nodes[index].line == line {
+                taughtAt[index, default: []].append((release.object, release.pairIndex))
+            }
+        }
+        self.taughtAt = taughtAt
+        taughtObjects = Set(taught.map(\.object))
         self.pairs = pairs
         model = context.model
         variables = LifetimeVariables(model: context.model)
@@ -367,13 +602,27 @@ private struct ResourceWalk {
         return result
     }
 
+    /// Marks what the patch teaches is owned at `node`, unless this path released it already.
+    func teach(at node: Int, into state: inout ResourceState) {
+        for (object, pairIndex) in taughtAt[node] ?? [] where !state.released.contains(object) {
+            if let key = state.held.first(where: { $0.value.aliases.contains(object) })?.key {
+                state.held[key]?.taught = true
+            } else {
+                state.held[object] = HeldResource(object: object, aliases: [object], acquireLine: graph.nodes[node].line,
+                                                  acquireCallee: pairs[pairIndex].acquire, pairIndex: pairIndex,
+                                                  taught: true)
+            }
+        }
+    }
+
     mutating func transfer(_ input: ResourceState, node: Int) -> ResourceState? {
         var state = input
+        teach(at: node, into: &state)
         switch graph.nodes[node].action {
         case .call(let call):
-            apply(call, to: &state)
+            apply(call, to: &state, node: node)
         case .assign(let assignment):
-            apply(assignment, to: &state)
+            apply(assignment, to: &state, node: node)
         case .gap:
             // Unseen code may change any variable and may store or release what is held.
             state.facts = []
@@ -392,11 +641,13 @@ private struct ResourceWalk {
         return state
     }
 
-    func apply(_ call: Call, to state: inout ResourceState) {
+    mutating func apply(_ call: Call, to state: inout ResourceState, node: Int) {
         var handled = Set<String>()
         // A release drops the object whatever name it goes by.
+        let isRelease = pairs.contains { $0.releases.contains(call.callee) }
         for pair in pairs where pair.releases.contains(call.callee) {
             guard let object = Self.object(pair.releaseObject, of: call) else { continue }
+            if taughtObjects.contains(object) { state.released.insert(object) }
             for (key, resource) in state.held where resource.aliases.contains(object) {
                 state.held[key] = nil
                 handled.insert(key)
@@ -425,7 +676,7 @@ private struct ResourceWalk {
             case .returnValue:
                 // Only a result kept in a local is followed; one stored in a structure outlives us.
                 guard let object = Self.object(.returnValue, of: call), variables.isLocal(object) else { continue }
-                forget(object, in: &state)
+                forget(object, in: &state, node: node)
                 state.held[object] = HeldResource(object: object, aliases: [object], acquireLine: call.line,
                                                   acquireCallee: pair.acquire, pairIndex: index)
                 handled.insert(object)
@@ -434,6 +685,12 @@ private struct ResourceWalk {
         // Any other call that is given the object, or the structure holding it (`new` for
         // `new->vm_file`), may keep it.
         for (key, resource) in state.held where !handled.contains(key) {
+            // Freeing the structure that holds an owned reference (`kfree(ctx)` holding
+            // `ctx->mm`) loses the reference; it hands nothing on.
+            if resource.taught, isRelease,
+               !call.arguments.contains(where: { argument in resource.aliases.contains { LifetimeText.mentions(argument, $0) } }) {
+                continue
+            }
             let names = resource.aliases.union(resource.holder.map { [$0] } ?? [])
             if call.arguments.contains(where: { argument in names.contains { LifetimeText.mentions(argument, $0) } }) {
                 state.held[key]?.passed = true
@@ -441,7 +698,7 @@ private struct ResourceWalk {
         }
     }
 
-    func apply(_ assignment: Assignment, to state: inout ResourceState) {
+    mutating func apply(_ assignment: Assignment, to state: inout ResourceState, node: Int) {
         let target = LifetimeText.core(assignment.target)
         // `p = kmalloc(...)`: the call node already started following `p`.
         if let callee = assignment.valueCallee,
@@ -453,7 +710,7 @@ private struct ResourceWalk {
         let stored = state.held.filter { _, resource in
             resource.aliases.contains { LifetimeText.storesObject(assignment.value, $0) }
         }
-        forget(target, in: &state)
+        forget(target, in: &state, node: node)
         for (key, resource) in stored where state.held[key] != nil {
             if variables.isLocal(target) {
                 // A plain copy into a local is a second name for the same object; `l = &p->list`
@@ -470,17 +727,24 @@ private struct ResourceWalk {
     }
 
     /// The variable `name` gets a new value: facts about it and its use as an alias end.
-    func forget(_ name: String, in state: inout ResourceState) {
+    mutating func forget(_ name: String, in state: inout ResourceState, node: Int) {
         state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: name) && $0.atom != name }
         for (key, resource) in state.held where resource.aliases.contains(name) {
             var updated = resource
             updated.aliases.remove(name)
+            // An owned object (the patch releases it here) losing its last name is lost for good
+            // (`*pagep = NULL;` without the put_page() the patch adds), unless it is NULL here.
+            if resource.taught, updated.aliases.isEmpty, !resource.passed, !resource.throughGap,
+               !state.facts.contains(Fact(atom: name, value: false)) {
+                leaks.insert(LeakSite(exitNode: node, resource: resource))
+            }
             // Overwriting the only name it had: whether that leaks is not for a path walk to say.
             state.held[key] = updated.aliases.isEmpty ? nil : updated
         }
     }
 
     func isLeak(_ resource: HeldResource, state: ResourceState, value: Expression?) -> Bool {
+        if resource.taught && isTaughtLeak(resource, state: state, value: value) { return true }
         if resource.presumed {
             // Taken out of sight, dropped in sight on other paths: this exit skips the drop. A NULL
             // or handed-back object, or one given away since, is not for a path walk to judge.
@@ -511,6 +775,21 @@ private struct ResourceWalk {
         return true
     }
 
+    /// Owned here by what the patch adds (TaughtRelease), and neither given away since, nor past
+    /// unseen code that may release it, nor NULL, nor handed back: leaked. Otherwise the usual
+    /// rules decide.
+    func isTaughtLeak(_ resource: HeldResource, state: ResourceState, value: Expression?) -> Bool {
+        if resource.passed || resource.throughGap { return false }
+        for alias in resource.aliases {
+            if state.facts.contains(Fact(atom: alias, value: false)) { return false }
+            if state.facts.contains(Fact(atom: "IS_ERR(\(alias))", value: true)) { return false }
+            if state.facts.contains(Fact(atom: "IS_ERR_OR_NULL(\(alias))", value: true)) { return false }
+        }
+        let names = resource.aliases.union(resource.holder.map { [$0] } ?? [])
+        if let value, names.contains(where: { LifetimeText.mentions(value.text, $0) }) { return false }
+        return true
+    }
+
     /// `return -ENOMEM`, `return NULL`, `return ERR_PTR(...)`, or `return ret` where this path knows
     /// the integer `ret` is non-zero.
     func isErrorReturn(_ value: Expression?, state: ResourceState) -> Bool {
@@ -524,7 +803,7 @@ private struct ResourceWalk {
     }
 
     static func merge(_ states: Set<ResourceState>) -> Set<ResourceState> {
-        mergePathStates(states, key: \.held, facts: \.facts, limit: stateLimit)
+        mergePathStates(states, key: \.mergeKey, facts: \.facts, limit: stateLimit)
     }
 
     func findings(check: ResourceLeakCheck, context: FunctionContext) -> [SideFinding] {
@@ -540,7 +819,7 @@ private struct ResourceWalk {
             let releases = pair.releases.map { $0 + "()" }.joined(separator: " or ")
             let what = isReference ? "the reference to '\(resource.object)'" : "'\(resource.object)'"
             var notes: [SideNote] = []
-            if !resource.presumed {
+            if !resource.presumed && !resource.taught {
                 notes.append(SideNote(line: resource.acquireLine,
                                       message: isReference ? "\(resource.acquireCallee)() takes the reference here"
                                                            : "\(resource.acquireCallee)() allocates it here"))
@@ -548,10 +827,15 @@ private struct ResourceWalk {
             if let releaseLine = releaseLine(of: resource, pair: pair, context: context) {
                 notes.append(SideNote(line: releaseLine, message: "it is released here on other paths"))
             }
+            // A leak away from an exit: the only name of an owned object gets a new value.
+            var isExit = false
+            if case .exit = graph.nodes[site.exitNode].action { isExit = true }
+            let happens = isExit ? "returns here" : "overwrites its only pointer here"
             findings.append(SideFinding(
                 rule: check.description.id, severity: check.description.severity, line: exitLine,
-                message: "\(context.spokenFunction) returns here without \(releases) on \(what)"
+                message: "\(context.spokenFunction) \(happens) without \(releases) on \(what)"
                     + (resource.presumed ? ", which its other exits drop (it is taken before the code the patch shows)" : "")
+                    + (resource.taught && !resource.presumed ? ", which the patch releases on this path" : "")
                     + ": is it leaked?",
                 notes: notes, matchKey: "\(resource.object)|\(context.code(at: exitLine))"))
         }

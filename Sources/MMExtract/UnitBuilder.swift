@@ -73,6 +73,10 @@ struct StubSet {
     var tags: [String: String] = [:]  // name -> struct/union/enum
     var typedefs: [String: Bool] = [:]  // name -> is struct
     var constants: Set<String> = []
+    /// ALL_CAPS names written right before a string literal (`printk(KERN_ERR "…")`): string
+    /// macros, defined as "" so the call parses (as an enum constant it is a syntax error that
+    /// drops the whole statement).
+    var stringMacros: Set<String> = []
     var loopMacros: Set<String> = []
     var pointerFunctions: Set<String> = []
     var globals: [String: StubType] = [:]
@@ -86,7 +90,7 @@ struct StubSet {
     }
 
     var count: Int {
-        members.count + tags.count + typedefs.count + constants.count + loopMacros.count
+        members.count + tags.count + typedefs.count + constants.count + stringMacros.count + loopMacros.count
             + pointerFunctions.count + globals.count + locals.values.reduce(0) { $0 + $1.count } + overrides.count
     }
 
@@ -123,8 +127,10 @@ struct StubSet {
         for (name, isStruct) in typedefs.sorted(by: { $0.key < $1.key }) {
             out.append(isStruct ? "typedef struct __mm_any \(name);" : "typedef long \(name);")
         }
-        if !constants.isEmpty {
-            out.append("enum { " + constants.sorted().map { "\($0) = 1" }.joined(separator: ", ") + " };")
+        for name in stringMacros.sorted() { out.append("#define \(name) \"\"") }
+        let enumConstants = constants.subtracting(stringMacros)
+        if !enumConstants.isEmpty {
+            out.append("enum { " + enumConstants.sorted().map { "\($0) = 1" }.joined(separator: ", ") + " };")
         }
         for name in loopMacros.sorted() { out.append("#define \(name)(...) for (;;)") }
         for name in pointerFunctions.sorted() { out.append("struct __mm_any *\(name)();") }
@@ -380,6 +386,10 @@ enum UnitBuilder {
                     }
                     continue
                 }
+                if isAllCaps(t.text), let n = next, n.kind == .string {
+                    stubs.stringMacros.insert(t.text)
+                    continue
+                }
                 if isAllCaps(t.text) {
                     if let n = next, n.isPunct(":"), prev == nil || [";", "{", "}"].contains(prev!.text) { continue }
                     if let p = prev, p.text == "goto" { continue }
@@ -410,7 +420,9 @@ enum UnitBuilder {
         if s > toks.startIndex, toks[s - 1].isPunct("*") {
             let pp = s - 1 > toks.startIndex ? toks[s - 2] : nil
             let unary = pp == nil || (pp!.kind == .punct && !pp!.isPunct(")") && !pp!.isPunct("]")) || pp!.text == "return"
-            if unary { return member ? .anyPointer : .anyPointer }
+            // `*pagep = NULL;`, `put_page(*pagep)`: what it points to is used as a pointer far
+            // more often than as a structure by value.
+            if unary { return .anyPointerPointer }
         }
         return .long
     }

@@ -497,6 +497,8 @@ pairs:
   - {acquire: mmget, object: arg0, release: [mmput], release_object: arg0, source: include/linux/sched/mm.h}
   - {acquire: mmgrab, object: arg0, release: [mmdrop], release_object: arg0, source: include/linux/sched/mm.h}
   - {acquire: get_task_mm, object: return, release: [mmput], release_object: arg0, source: include/linux/sched/mm.h}
+  - {acquire: mpol_get, object: arg0, release: [mpol_put], release_object: arg0, source: include/linux/mempolicy.h}
+  - {acquire: mpol_dup, object: return, release: [mpol_put], release_object: arg0, source: "include/linux/mempolicy.h: the new policy's count starts at 1 for the caller"}
   # Memory
   - {acquire: kmalloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
   - {acquire: kzalloc, object: return, release: [kfree, kvfree], release_object: arg0, source: include/linux/slab.h}
@@ -743,6 +745,12 @@ calls:
   - {function: scnprintf, dereferences: [arg0], source: lib/vsprintf.c}
   - {function: clear_page, dereferences: [arg0], source: arch/x86/include/asm/page_64.h}
   - {function: copy_page, dereferences: [arg0, arg1], source: arch/x86/include/asm/page_64.h}
+  # --- page-table page constructors: they set up the page's split lock and flags ---
+  # --- page-table page constructors: they set up the page's split lock and flags, and the
+  # constructor fails (false) when the split lock cannot be allocated ---
+  - {function: pgtable_pte_page_ctor, returns: success, must_check: true, dereferences: [arg0], source: "include/linux/mm.h: false when ptlock_init(page) fails; then __SetPageTable(page)"}
+  - {function: pgtable_pte_page_dtor, dereferences: [arg0], source: "include/linux/mm.h: ptlock_free(page), __ClearPageTable(page)"}
+  - {function: pgtable_page_ctor, returns: success, must_check: true, dereferences: [arg0], source: "include/linux/mm.h before v5.4, which renamed it pgtable_pte_page_ctor; bool since v3.13"}
 """#),
     ]
 
