@@ -394,6 +394,8 @@ primitives:
   - {function: unlock_page, action: release, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, source: include/linux/pagemap.h}
   - {function: folio_lock, action: acquire, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, source: include/linux/pagemap.h}
   - {function: folio_lock_killable, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: true, held_when: zero, source: include/linux/pagemap.h}
+  # filemap.c: 0 with the folio locked, -EIOCBQUEUED once a wake-up callback is queued instead.
+  - {function: __folio_lock_async, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: false, held_when: zero, source: mm/filemap.c}
   - {function: folio_trylock, action: try, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, mode: exclusive, sleeps: false, held_when: nonzero, source: include/linux/pagemap.h}
   - {function: folio_unlock, action: release, lock: arg0, member: PG_locked, class: page_lock, kind: bitlock, source: include/linux/pagemap.h}
   # --- page-table locks (include/linux/mm.h) ---
@@ -677,6 +679,8 @@ calls:
   - {function: __get_user_pages, may_drop: [mmap_lock], source: mm/gup.c}
   - {function: __get_user_pages_locked, may_drop: [mmap_lock], source: mm/gup.c}
   - {function: faultin_page, may_drop: [mmap_lock], source: mm/gup.c}
+  # "If no vma is found or it can't be expanded, it returns NULL and has dropped the lock."
+  - {function: expand_stack, may_drop: [mmap_lock], source: mm/mmap.c (expand_stack comment)}
 
   # --- calls that do not return (include/linux/panic.h, include/asm-generic/bug.h, kernel/exit.c:
   # declared __noreturn): `if (!p) panic(…);` is a check, and no lock is left held past BUG() ---
