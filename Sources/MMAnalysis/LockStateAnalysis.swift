@@ -208,6 +208,12 @@ public struct LockStateAnalysis: Sendable {
            let ruledOut = ConditionFacts.shortCircuitContradiction(condition: condition.text, outcome: outcome) {
             states = states.filter { state in !ruledOut.allSatisfy { state.facts.contains($0) } }
         }
+        if case .assume(let condition, let outcome) = graph.nodes[node].action {
+            // A path that knows the constants the condition compares cannot take the other edge.
+            states = states.filter { state in
+                ConditionFacts.evaluate(condition.text, knowing: ConditionFacts.knownValues(state.facts)).map { $0 == outcome } ?? true
+            }
+        }
         let learned = ConditionFacts.learned(at: graph.nodes[node])
         if learned.isEmpty { return states }
         let nullHere = Set(learned.filter { !$0.value }.map(\.atom))
@@ -241,6 +247,9 @@ public struct LockStateAnalysis: Sendable {
             // `locked = 1;` / `mapping_locked = true;` beside the lock: `if (locked) unlock` later
             // follows the same path.
             if value == "1" || value == "true" { state.facts.insert(Fact(atom: target, value: true)) }
+            // `mode = M_PARTIAL;` beside the lock: `if (mode == M_PARTIAL || mode == M_FULL) unlock`
+            // later follows the same path (slub's deactivate_slab()).
+            if let fact = ConditionFacts.valueFact(variable: target, constant: value) { state.facts.insert(fact) }
             return [state]
         case .gap(let line):
             // Unseen code may change any variable, but not the owner of a lock it leaves held.
@@ -476,6 +485,14 @@ public struct LockStateAnalysis: Sendable {
 
     /// Merges states with equal locks, keeping the facts they share; caps the number of states.
     static func merge(_ states: Set<LockState>) -> Set<LockState> {
-        mergePathStates(states, key: \.locks, facts: \.facts, limit: stateLimit)
+        // Paths that set a state variable to different constants stay apart: the variable is what
+        // later decides the unlock.
+        mergePathStates(states, key: { MergeKey(locks: $0.locks, values: ConditionFacts.knownValues($0.facts)) },
+                        facts: \.facts, limit: stateLimit)
+    }
+
+    struct MergeKey: Hashable {
+        var locks: [String: LockRecord]
+        var values: [String: String]
     }
 }

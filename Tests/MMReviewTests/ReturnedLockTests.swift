@@ -152,4 +152,43 @@ import Testing
         let fixed = source.replacingOccurrences(of: "\tif (gup->size == 0)\n\t\treturn -EINVAL;\n", with: "")
         #expect(try lockLeaks(fixed) == [])
     }
+
+    /// mm/slub.c deactivate_slab(): a state variable set beside the lock decides the unlock, in a
+    /// retry loop. Without the unlock on the retry path the lock is taken twice.
+    static let stateMachine = """
+        static void deactivate(struct kmem_cache_node *n, struct slab *slab)
+        {
+        	int mode;
+        	unsigned long flags;
+        redo:
+        	if (!slab->inuse) {
+        		mode = M_FREE;
+        	} else if (slab->freelist) {
+        		mode = M_PARTIAL;
+        		spin_lock_irqsave(&n->list_lock, flags);
+        	} else {
+        		mode = M_FULL_NOLIST;
+        	}
+        	if (!cmpxchg_slab(slab)) {
+        		if (mode == M_PARTIAL)
+        			spin_unlock_irqrestore(&n->list_lock, flags);
+        		goto redo;
+        	}
+        	if (mode == M_PARTIAL) {
+        		add_partial(n, slab);
+        		spin_unlock_irqrestore(&n->list_lock, flags);
+        	} else if (mode == M_FREE) {
+        		discard_slab(slab);
+        	}
+        }
+        """
+
+    @Test func aStateVariableSetBesideTheLockDecidesTheUnlock() throws {
+        let result = try makeReviewer().review([ReviewInput(name: "example.diff", bytes: newFilePatch(source: Self.stateMachine))])
+        #expect(result.findings.map { "\($0.rule) \($0.line)" } == [])
+        let noRetryUnlock = Self.stateMachine.replacingOccurrences(
+            of: "\t\tif (mode == M_PARTIAL)\n\t\t\tspin_unlock_irqrestore(&n->list_lock, flags);\n", with: "")
+        let broken = try makeReviewer().review([ReviewInput(name: "example.diff", bytes: newFilePatch(source: noRetryUnlock))])
+        #expect(broken.findings.filter { $0.rule == "double-lock" }.map(\.line) == [10])
+    }
 }
