@@ -115,6 +115,10 @@ public struct LockStateAnalysis: Sendable {
             }
         }
         tryGuards = Self.tryGuards(graph: graph, events: events)
+        errnoLockResults = Set(events.values.compactMap { event -> String? in
+            guard case .tryAcquire(let atom, false) = event.action, case .assigned = event.call.resultUse else { return nil }
+            return atom
+        })
         presumedAt = Self.latestGaps(graph: graph, events: events, keys: releasedOnlyKeys,
                                      startsAtDefinition: model.startsAtDefinition)
         releaseGuards = Self.releaseGuards(graph: graph, events: events)
@@ -122,6 +126,10 @@ public struct LockStateAnalysis: Sendable {
         if !model.startsAtDefinition { presumeHidden(&entryState, node: 0, line: graph.nodes.first?.line ?? 0) }
         run(entry: entryState)
     }
+
+    /// Variables holding the result of a lock call that returns 0 or a negative errno
+    /// (`ret = mutex_lock_interruptible(&m)`): `ret < 0` being false means it is 0.
+    private var errnoLockResults: Set<String> = []
 
     /// Try-lock nodes that are the last operand of an `&&` condition, with the operands before it:
     /// C runs the try-lock only when those are true (`if (need_lock && !folio_trylock(folio))`).
@@ -214,7 +222,12 @@ public struct LockStateAnalysis: Sendable {
                 ConditionFacts.evaluate(condition.text, knowing: ConditionFacts.knownValues(state.facts)).map { $0 == outcome } ?? true
             }
         }
-        let learned = ConditionFacts.learned(at: graph.nodes[node])
+        var learned = ConditionFacts.learned(at: graph.nodes[node])
+        if case .assume(let condition, false) = graph.nodes[node].action, !errnoLockResults.isEmpty,
+           let parts = ConditionFacts.splitTopLevel(ConditionFacts.stripOuter(ConditionFacts.atom(condition.text)), separator: "<"),
+           parts.count == 2, parts[1] == "0", errnoLockResults.contains(parts[0]) {
+            learned.append(Fact(atom: parts[0], value: false))
+        }
         if learned.isEmpty { return states }
         let nullHere = Set(learned.filter { !$0.value }.map(\.atom))
         var result = Set<LockState>()

@@ -191,4 +191,27 @@ import Testing
         let broken = try makeReviewer().review([ReviewInput(name: "example.diff", bytes: newFilePatch(source: noRetryUnlock))])
         #expect(broken.findings.filter { $0.rule == "double-lock" }.map(\.line) == [10])
     }
+
+    /// mm/kmemleak.c kmemleak_write(): an interruptible lock's result kept in `ret`, and the
+    /// function returns at once when it is negative; the unlock after that is balanced.
+    @Test func anInterruptibleLockResultTestedBelowZeroHoldsTheLockAfterward() throws {
+        let source = """
+            static ssize_t scan_write(const char *buf)
+            {
+            	int ret;
+
+            	ret = mutex_lock_interruptible(&scan_mutex);
+            	if (ret < 0)
+            		return ret;
+            	if (strncmp(buf, "clear", 5) == 0)
+            		clear_all();
+            	else
+            		ret = -EINVAL;
+            	mutex_unlock(&scan_mutex);
+            	return ret;
+            }
+            """
+        let result = try makeReviewer().review([ReviewInput(name: "example.diff", bytes: newFilePatch(source: source))])
+        #expect(result.findings.map { "\($0.rule) \($0.line)" } == [])
+    }
 }
