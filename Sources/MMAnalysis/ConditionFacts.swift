@@ -152,6 +152,62 @@ public enum ConditionFacts {
 
     static func isIdentifierCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
 
+    /// A value a variable can be set to and compared with as a state: `M_PARTIAL`, `SCAN_FAIL`, `2`.
+    static func isStateConstant(_ text: String) -> Bool {
+        guard let first = text.first else { return false }
+        if first.isNumber { return text.allSatisfy(\.isNumber) }
+        return (first.isUppercase || first == "_") && text.contains(where: \.isUppercase)
+            && text.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
+    }
+
+    /// The fact `variable = constant;` gives: the same atom `variable == constant` gives in a
+    /// condition.
+    static func valueFact(variable: String, constant: String) -> Fact? {
+        guard isStateConstant(constant), !isStateConstant(variable),
+              variable.allSatisfy(isIdentifierCharacter), variable.first.map({ !$0.isNumber }) ?? false else { return nil }
+        return Fact(atom: min(variable, constant) + "==" + max(variable, constant), value: true)
+    }
+
+    /// The constants a path knows its variables hold (from `valueFact`s), by variable.
+    static func knownValues(_ facts: Set<Fact>) -> [String: String] {
+        var result: [String: String] = [:]
+        for fact in facts where fact.value && fact.atom.contains("==") {
+            guard let parts = splitTopLevel(fact.atom, separator: "=="), parts.count == 2 else { continue }
+            if isStateConstant(parts[0]), !isStateConstant(parts[1]) { result[parts[1]] = parts[0] }
+            if isStateConstant(parts[1]), !isStateConstant(parts[0]) { result[parts[0]] = parts[1] }
+        }
+        return result
+    }
+
+    /// What a condition evaluates to on a path that knows these variables' constant values
+    /// (`mode = M_FREE;` then `if (mode == M_PARTIAL || mode == M_FULL)` is false); nil when it
+    /// depends on anything else.
+    public static func evaluate(_ condition: String, knowing values: [String: String]) -> Bool? {
+        if values.isEmpty { return nil }
+        let text = stripOuter(atom(condition))
+        if let parts = splitTopLevel(text, separator: "||"), parts.count > 1 {
+            let results = parts.map { evaluate($0, knowing: values) }
+            if results.contains(true) { return true }
+            return results.allSatisfy { $0 == false } ? false : nil
+        }
+        if let parts = splitTopLevel(text, separator: "&&"), parts.count > 1 {
+            let results = parts.map { evaluate($0, knowing: values) }
+            if results.contains(false) { return false }
+            return results.allSatisfy { $0 == true } ? true : nil
+        }
+        if text.hasPrefix("!"), !text.hasPrefix("!="), isWrapped(String(text.dropFirst())) {
+            return evaluate(String(text.dropFirst()), knowing: values).map { !$0 }
+        }
+        for (op, equalMeans) in [("==", true), ("!=", false)] {
+            guard let parts = splitTopLevel(text, separator: op), parts.count == 2 else { continue }
+            let (lhs, rhs) = (parts[0], parts[1])
+            if let known = values[lhs], isStateConstant(rhs) { return (known == rhs) == equalMeans }
+            if let known = values[rhs], isStateConstant(lhs) { return (known == lhs) == equalMeans }
+            return nil
+        }
+        return nil
+    }
+
     static func isZero(_ text: String) -> Bool { ["0", "NULL", "0UL", "0L", "false", "(void*)0"].contains(text) }
 
     /// An identifier or a member/dereference path (`vma`, `vma->anon_vma`, `h.count`, `*p`).

@@ -79,16 +79,20 @@ public struct LockStateAnalysis: Sendable {
     /// Assignment nodes that store a try-lock's result.
     private var resultStores: Set<Int> = []
     private let resolver: LockEventResolver
+    /// What the functions of the patch do to their callers' locks (CalleeLockSummaries).
+    private let calleeEffects: CalleeLockEffects
 
     /// A bound on states per node; beyond it facts are dropped (paths merge by lock state alone).
     static let stateLimit = 64
     /// Nesting depths beyond this are not told apart.
     static let nestingLimit = 3
 
-    public init(model: FunctionModel, endsAtClosingBrace: Bool, resolver: LockEventResolver) {
+    public init(model: FunctionModel, endsAtClosingBrace: Bool, resolver: LockEventResolver,
+                calleeEffects: CalleeLockEffects = [:]) {
         graph = ControlFlowGraph(model: model, endsAtClosingBrace: endsAtClosingBrace,
                                  noReturn: resolver.facts.noReturnCalls)
         self.resolver = resolver
+        self.calleeEffects = calleeEffects
         statesAt = Array(repeating: [], count: graph.nodes.count)
         var acquired = Set<String>()
         var released = Set<String>()
@@ -113,12 +117,42 @@ public struct LockStateAnalysis: Sendable {
                 }
             }
         }
+        tryGuards = Self.tryGuards(graph: graph, events: events)
         presumedAt = Self.latestGaps(graph: graph, events: events, keys: releasedOnlyKeys,
                                      startsAtDefinition: model.startsAtDefinition)
         releaseGuards = Self.releaseGuards(graph: graph, events: events)
         var entryState = LockState()
         if !model.startsAtDefinition { presumeHidden(&entryState, node: 0, line: graph.nodes.first?.line ?? 0) }
         run(entry: entryState)
+    }
+
+    /// Try-lock nodes that are the last operand of an `&&` condition, with the operands before it:
+    /// C runs the try-lock only when those are true (`if (need_lock && !folio_trylock(folio))`).
+    private var tryGuards: [Int: [String]] = [:]
+
+    static func tryGuards(graph: ControlFlowGraph, events: [Int: LockEvent]) -> [Int: [String]] {
+        var result: [Int: [String]] = [:]
+        for (index, event) in events {
+            guard case .tryAcquire(let atom, _) = event.action, event.call.resultUse == .tested else { continue }
+            // The condition's calls run first, then its assume nodes: find the first of those.
+            var node = index
+            var steps = 0
+            while steps < 16, let next = graph.nodes[node].successors.first {
+                steps += 1
+                if case .assume(let condition, _) = graph.nodes[next].action {
+                    let text = ConditionFacts.stripOuter(ConditionFacts.atom(condition.text))
+                    guard let parts = ConditionFacts.splitTopLevel(text, separator: "&&"), parts.count > 1,
+                          let last = parts.last else { break }
+                    var tail = ConditionFacts.stripOuter(last)
+                    if tail.hasPrefix("!") { tail = ConditionFacts.stripOuter(String(tail.dropFirst())) }
+                    if tail == atom { result[index] = Array(parts.dropLast()) }
+                    break
+                }
+                guard case .call = graph.nodes[next].action else { break }
+                node = next
+            }
+        }
+        return result
     }
 
     /// For the entry (when the image starts mid-function) and each gap: the released-only locks
@@ -177,6 +211,14 @@ public struct LockStateAnalysis: Sendable {
            let ruledOut = ConditionFacts.shortCircuitContradiction(condition: condition.text, outcome: outcome) {
             states = states.filter { state in !ruledOut.allSatisfy { state.facts.contains($0) } }
         }
+        if case .assume(let condition, let outcome) = graph.nodes[node].action {
+            // A path that knows the constants the condition compares cannot take the other edge.
+            states = states.filter { state in
+                ConditionFacts.evaluate(condition.text, knowing: ConditionFacts.knownValues(state.facts)).map { $0 == outcome } ?? true
+            }
+        }
+        // `ret < 0` after a killable lock: ConditionFacts' `ret<0` facts meet the ones the try-lock
+        // set from Rules/ `returns_errno` (not down_trylock(), which fails with 1).
         let learned = ConditionFacts.learned(at: graph.nodes[node])
         if learned.isEmpty { return states }
         let nullHere = Set(learned.filter { !$0.value }.map(\.atom))
@@ -210,6 +252,9 @@ public struct LockStateAnalysis: Sendable {
             // `locked = 1;` / `mapping_locked = true;` beside the lock: `if (locked) unlock` later
             // follows the same path.
             if value == "1" || value == "true" { state.facts.insert(Fact(atom: target, value: true)) }
+            // `mode = M_PARTIAL;` beside the lock: `if (mode == M_PARTIAL || mode == M_FULL) unlock`
+            // later follows the same path (slub's deactivate_slab()).
+            if let fact = ConditionFacts.valueFact(variable: target, constant: value) { state.facts.insert(fact) }
             return [state]
         case .gap(let line):
             // Unseen code may change any variable, but not the owner of a lock it leaves held.
@@ -226,8 +271,12 @@ public struct LockStateAnalysis: Sendable {
             return [state]
         case .call(let call):
             guard let event = events[node] else {
+                let before = state
                 forgetLocksHandedTo(call, in: &state)
                 forgetLocksGuardedBy(call, in: &state)
+                if let name = call.functionName, let effects = calleeEffects[name] {
+                    return applyCallee(effects, call: call, before: before, after: state)
+                }
                 return [state]
             }
             return apply(event, to: state, node: node, incidents: &incidents)
@@ -260,6 +309,54 @@ public struct LockStateAnalysis: Sendable {
             let asArgument = display.hasPrefix("*") ? String(display.dropFirst()) : "&" + display
             return !arguments.contains(asArgument)
         }
+    }
+
+    /// A call of a function of the patch that releases its caller's lock (CalleeLockSummaries):
+    /// released on every return, the lock is released here; on some returns only, the path cannot
+    /// tell and stops following it. A lock this path does not hold (its caller's) is recorded as
+    /// released from entry, on one of two paths when only some returns release it, so that a
+    /// helper calling such a helper is summarised in turn. `before` is the state ahead of the
+    /// call, `after` the state once the guesses about unknown callees are made.
+    private func applyCallee(_ effects: [CalleeLockEffect], call: Call, before: LockState,
+                             after: LockState) -> [LockState] {
+        var state = after
+        var alternatives: [LockState] = []
+        for effect in effects {
+            guard let text = effect.lock.instantiate(arguments: call.arguments) else { continue }
+            let key = ConditionFacts.atom(resolver.facts.canonicalLockExpression(text))
+            var event = effect.release
+            event.key = key
+            event.display = text
+            event.call = call
+            let line = call.line
+            switch before.locks[key]?.status {
+            case .held?, .presumedHeld?, .releasedFromEntryRetaken?:
+                guard effect.extent == .everyReturn, var record = before.locks[key] else {
+                    state.locks[key] = nil
+                    continue
+                }
+                record.status = record.status == .releasedFromEntryRetaken ? .releasedFromEntry
+                    : (record.status == .presumedHeld ? .releasedPresumed : .released)
+                record.depth = 0
+                record.releasedLine = line
+                state.locks[key] = record
+            case nil:
+                let released = LockRecord(status: .releasedFromEntry, depth: 0, acquiredLine: nil,
+                                          releasedLine: line, event: event)
+                if effect.extent == .everyReturn {
+                    state.locks[key] = released
+                } else {
+                    var other = state
+                    other.locks[key] = released
+                    alternatives.append(other)
+                }
+            default:
+                // Already released or failed on this path: what the callee does then is its own
+                // business, and no verdict is drawn from a summary.
+                break
+            }
+        }
+        return [state] + alternatives
     }
 
     /// `ret = populate_vma_page_range(vma, start, end, &locked);` with `if (locked) unlock(mm)`
@@ -356,7 +453,22 @@ public struct LockStateAnalysis: Sendable {
                 failed.locks[event.key] = LockRecord(status: .failed, depth: 0, acquiredLine: line, releasedLine: nil,
                                                      event: event)
             }
-            return [held, failed]
+            guard let guards = tryGuards[node] else { return [held, failed] }
+            // `need_lock && !folio_trylock(folio)`: the try-lock ran only where every operand
+            // before it was true; where one was false nothing was tried and no lock is held.
+            let ran = guards.flatMap { ConditionFacts.facts(condition: $0, outcome: true) }
+            var ranFacts = input.facts
+            // An operand known false on this path: the try-lock did not run here.
+            guard ConditionFacts.assume(ran, into: &ranFacts) else { return [input] }
+            held.facts.formUnion(ran)
+            failed.facts.formUnion(ran)
+            var untried = input
+            if guards.count == 1 {
+                let skipped = ConditionFacts.facts(condition: guards[0], outcome: false)
+                // Known true here: the try-lock ran.
+                guard ConditionFacts.assume(skipped, into: &untried.facts) else { return [held, failed] }
+            }
+            return [held, failed, untried]
         case .release:
             guard let current else {
                 state.locks[event.key] = LockRecord(status: .releasedFromEntry, depth: 0, acquiredLine: nil,
@@ -404,6 +516,14 @@ public struct LockStateAnalysis: Sendable {
 
     /// Merges states with equal locks, keeping the facts they share; caps the number of states.
     static func merge(_ states: Set<LockState>) -> Set<LockState> {
-        mergePathStates(states, key: \.locks, facts: \.facts, limit: stateLimit)
+        // Paths that set a state variable to different constants stay apart: the variable is what
+        // later decides the unlock.
+        mergePathStates(states, key: { MergeKey(locks: $0.locks, values: ConditionFacts.knownValues($0.facts)) },
+                        facts: \.facts, limit: stateLimit)
+    }
+
+    struct MergeKey: Hashable {
+        var locks: [String: LockRecord]
+        var values: [String: String]
     }
 }

@@ -101,7 +101,8 @@ public struct FunctionContext: Sendable {
         self.facts = facts
         self.patch = patch
         self.locks = LockStateAnalysis(model: model, endsAtClosingBrace: endsAtClosingBrace,
-                                       resolver: LockEventResolver(facts: facts))
+                                       resolver: LockEventResolver(facts: facts),
+                                       calleeEffects: patch.summaries.calleeLockEffects[model.side] ?? [:])
     }
 
     /// The trimmed source text of a line, for match keys and messages.

@@ -372,8 +372,10 @@ public struct LockLeakCheck: FunctionCheck {
             else { continue }
             if handsLocksToCaller { continue }
             if let first = sites.first, locksThroughCallerState(first.record.event, model: context.model) { continue }
+            let returnConvention = ReturnedLockConvention(analysis: analysis, model: context.model)
             for site in sites.sorted(by: { $0.node < $1.node }) {
                 if handsOver(site.record.event, at: graph.nodes[site.node]) { continue }
+                if returnConvention.handsOver(key: key, event: site.record.event, exit: site.node) { continue }
                 let exitLine = graph.nodes[site.node].line
                 let dedupe = "\(key)@\(exitLine)"
                 if reported.contains(dedupe) { continue }

@@ -27,6 +27,9 @@ public struct PatchSummaries: Sendable {
     public var releasingHelpers: [Side: Set<String>] = [:]
     /// Functions of the patch that may sleep, and why, per side.
     public var helperSleeps: [Side: [String: String]] = [:]
+    /// What the functions of the patch do to locks their callers hold (drop them on every return,
+    /// or on some), per side: the lock walk applies it at their call sites.
+    public var calleeLockEffects: [Side: CalleeLockEffects] = [:]
 
     public init() {}
 
@@ -40,6 +43,7 @@ public struct PatchSummaries: Sendable {
             helperLocks[side] = helpers
             helperSleeps[side] = summary.sleeps
             releasingHelpers[side] = summary.releasing
+            calleeLockEffects[side] = CalleeLockSummaries.compute(models: ordered, resolver: resolver)
             var found: [LockNesting] = []
             let sideModels = models.filter { $0.side == side }
             // A lock walk only for functions that can be half of an ABBA pair: it is the
