@@ -54,7 +54,9 @@ final class TranslationUnit {
         "-Wno-return-type", "-Wno-unknown-warning-option", "-D__KERNEL__",
     ]
 
-    init(index: ClangIndex, mainName: String, files: [(name: String, contents: String)]) throws(ExtractError) {
+    init(index: ClangIndex, mainName: String, files: [(name: String, contents: String)],
+         arguments: [String] = TranslationUnit.arguments,
+         options: UInt32 = UInt32(CXTranslationUnit_KeepGoing.rawValue)) throws(ExtractError) {
         self.index = index
         // C copies of every string libclang reads during the parse.
         var owned: [UnsafeMutablePointer<CChar>] = []
@@ -64,7 +66,7 @@ final class TranslationUnit {
             owned.append(p)
             return p
         }
-        let argv: [UnsafePointer<CChar>?] = Self.arguments.map { UnsafePointer(dup($0)) }
+        let argv: [UnsafePointer<CChar>?] = arguments.map { UnsafePointer(dup($0)) }
         var unsaved: [CXUnsavedFile] = files.map { file in
             let contents = dup(file.contents)
             return CXUnsavedFile(Filename: UnsafePointer(dup(file.name)), Contents: UnsafePointer(contents),
@@ -72,7 +74,6 @@ final class TranslationUnit {
         }
         let mainC = dup(mainName)
         var tu: CXTranslationUnit?
-        let options = UInt32(CXTranslationUnit_KeepGoing.rawValue)
         let code = argv.withUnsafeBufferPointer { args in
             unsaved.withUnsafeMutableBufferPointer { files in
                 clang_parseTranslationUnit2(index.raw, mainC, args.baseAddress, Int32(args.count),
@@ -96,6 +97,18 @@ final class TranslationUnit {
         var file: String
         var line: Int
         var column: Int
+    }
+
+    /// A fatal diagnostic (say, a precompiled header clang would not load) means the unit is not
+    /// what was asked for.
+    var hasFatalDiagnostic: Bool {
+        let count = clang_getNumDiagnostics(raw)
+        for i in 0..<count {
+            guard let d = clang_getDiagnostic(raw, i) else { continue }
+            defer { clang_disposeDiagnostic(d) }
+            if clang_getDiagnosticSeverity(d) == CXDiagnostic_Fatal { return true }
+        }
+        return false
     }
 
     /// All diagnostics with their spelling (physical) locations.
