@@ -31,7 +31,11 @@ final class ClangIndex {
     let raw: CXIndex
 
     init() throws(ExtractError) {
-        guard let index = clang_createIndex(0, 0) else { throw .indexCreationFailed }
+        // excludeDeclarationsFromPCH: visiting a unit's top level then skips the declarations of a
+        // precompiled prelude. Visiting them made clang deserialise the whole PCH in every unit,
+        // which cost more than parsing the prelude again; ModelBuilder only wants the unit's own
+        // functions. (Without a PCH the unit visits the same declarations, from its parse.)
+        guard let index = clang_createIndex(1, 0) else { throw .indexCreationFailed }
         raw = index
     }
 
