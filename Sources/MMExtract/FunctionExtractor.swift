@@ -16,8 +16,9 @@ public final class FunctionExtractor {
 
     /// Units parsed with the prelude in their text before the prelude is precompiled (see
     /// PrecompiledPrelude); nil never precompiles it. Building the PCH costs about 32M instructions
-    /// (nearly all in clang_saveTranslationUnit) and saves about 5M per unit, so a review of one
-    /// patch (a few units) is cheaper without it and a scan (hundreds of units per worker) with it.
+    /// (nearly all in clang_saveTranslationUnit) and then saves about 11M per unit, so a review of
+    /// one patch (one to three units on the seeds) is cheaper without it and a scan (hundreds of
+    /// units per worker) with it.
     public static let defaultFullParsesBeforePrecompiling = 8
     private let fullParsesBeforePrecompiling: Int?
     private var fullParses = 0
