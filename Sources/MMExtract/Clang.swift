@@ -31,7 +31,11 @@ final class ClangIndex {
     let raw: CXIndex
 
     init() throws(ExtractError) {
-        guard let index = clang_createIndex(0, 0) else { throw .indexCreationFailed }
+        // excludeDeclarationsFromPCH: visiting a unit's top level then skips the declarations of a
+        // precompiled prelude. Visiting them made clang deserialise the whole PCH in every unit,
+        // which cost more than parsing the prelude again; ModelBuilder only wants the unit's own
+        // functions. (Without a PCH the unit visits the same declarations, from its parse.)
+        guard let index = clang_createIndex(1, 0) else { throw .indexCreationFailed }
         raw = index
     }
 
@@ -54,7 +58,9 @@ final class TranslationUnit {
         "-Wno-return-type", "-Wno-unknown-warning-option", "-D__KERNEL__",
     ]
 
-    init(index: ClangIndex, mainName: String, files: [(name: String, contents: String)]) throws(ExtractError) {
+    init(index: ClangIndex, mainName: String, files: [(name: String, contents: String)],
+         arguments: [String] = TranslationUnit.arguments,
+         options: UInt32 = UInt32(CXTranslationUnit_KeepGoing.rawValue)) throws(ExtractError) {
         self.index = index
         // C copies of every string libclang reads during the parse.
         var owned: [UnsafeMutablePointer<CChar>] = []
@@ -64,7 +70,7 @@ final class TranslationUnit {
             owned.append(p)
             return p
         }
-        let argv: [UnsafePointer<CChar>?] = Self.arguments.map { UnsafePointer(dup($0)) }
+        let argv: [UnsafePointer<CChar>?] = arguments.map { UnsafePointer(dup($0)) }
         var unsaved: [CXUnsavedFile] = files.map { file in
             let contents = dup(file.contents)
             return CXUnsavedFile(Filename: UnsafePointer(dup(file.name)), Contents: UnsafePointer(contents),
@@ -72,7 +78,6 @@ final class TranslationUnit {
         }
         let mainC = dup(mainName)
         var tu: CXTranslationUnit?
-        let options = UInt32(CXTranslationUnit_KeepGoing.rawValue)
         let code = argv.withUnsafeBufferPointer { args in
             unsaved.withUnsafeMutableBufferPointer { files in
                 clang_parseTranslationUnit2(index.raw, mainC, args.baseAddress, Int32(args.count),
@@ -96,6 +101,18 @@ final class TranslationUnit {
         var file: String
         var line: Int
         var column: Int
+    }
+
+    /// A fatal diagnostic (say, a precompiled header clang would not load) means the unit is not
+    /// what was asked for.
+    var hasFatalDiagnostic: Bool {
+        let count = clang_getNumDiagnostics(raw)
+        for i in 0..<count {
+            guard let d = clang_getDiagnostic(raw, i) else { continue }
+            defer { clang_disposeDiagnostic(d) }
+            if clang_getDiagnosticSeverity(d) == CXDiagnostic_Fatal { return true }
+        }
+        return false
     }
 
     /// All diagnostics with their spelling (physical) locations.

@@ -14,11 +14,68 @@ public final class FunctionExtractor {
     /// Passes that add stubs for what the previous parse reported undeclared.
     private let maxPasses = 4
 
-    public init() throws(ExtractError) {
+    /// Units parsed with the prelude in their text before the prelude is precompiled (see
+    /// PrecompiledPrelude); nil never precompiles it. Building the PCH costs about 32M instructions
+    /// (nearly all in clang_saveTranslationUnit) and then saves about 11M per unit, so a review of
+    /// one patch (one to three units on the seeds) is cheaper without it and a scan (hundreds of
+    /// units per worker) with it.
+    public static let defaultFullParsesBeforePrecompiling = 8
+    private let fullParsesBeforePrecompiling: Int?
+    private var fullParses = 0
+    /// Built once; nil when not yet, when it could not be built, or when a unit failed to load it.
+    private var precompiled: PrecompiledPrelude? = nil
+    private var precompiledTried = false
+
+    public init(fullParsesBeforePrecompiling: Int? = FunctionExtractor.defaultFullParsesBeforePrecompiling)
+        throws(ExtractError) {
         index = try ClangIndex()
+        self.fullParsesBeforePrecompiling = fullParsesBeforePrecompiling
+    }
+
+    /// The precompiled prelude, built once enough units have been parsed in full.
+    private func prelude() -> PrecompiledPrelude? {
+        guard let threshold = fullParsesBeforePrecompiling, fullParses >= threshold else { return nil }
+        if !precompiledTried {
+            precompiledTried = true
+            precompiled = PrecompiledPrelude.build(index: index)
+        }
+        return precompiled
+    }
+
+    /// Parses one composed unit, with the prelude precompiled when possible. The unit text keeps
+    /// its first line (the prelude's `#include`) as a comment, so unit lines and `origins` agree.
+    private func parse(_ composed: UnitBuilder.Composed) throws(ExtractError) -> TranslationUnit {
+        let preludeFile = (KernelPrelude.fileName, KernelPrelude.text)
+        if let pch = prelude(), composed.lines.first == UnitBuilder.preludeInclude {
+            var lines = composed.lines
+            lines[0] = "/* prelude: precompiled */"
+            let text = lines.joined(separator: "\n") + "\n"
+            // A PCH that clang refuses shows as a failed parse or a fatal diagnostic: this unit is
+            // then parsed again in full, and so is every later one if that parse is clean.
+            if let unit = try? TranslationUnit(index: index, mainName: Self.mainName,
+                                               files: [(Self.mainName, text), preludeFile],
+                                               arguments: TranslationUnit.arguments + ["-include-pch", pch.path]),
+               !unit.hasFatalDiagnostic {
+                return unit
+            }
+            let full = try parseInFull(composed, preludeFile)
+            if !full.hasFatalDiagnostic { precompiled = nil }
+            return full
+        }
+        return try parseInFull(composed, preludeFile)
+    }
+
+    private func parseInFull(_ composed: UnitBuilder.Composed,
+                             _ preludeFile: (String, String)) throws(ExtractError) -> TranslationUnit {
+        fullParses += 1
+        let text = composed.lines.joined(separator: "\n") + "\n"
+        return try TranslationUnit(index: index, mainName: Self.mainName, files: [(Self.mainName, text), preludeFile])
     }
 
     public var libclangVersion: String { takeString(clang_getClangVersion()) }
+
+    /// True once units load the prelude from the PCH (for tests: a fallback is silent).
+    public var isPreludePrecompiled: Bool { precompiled != nil }
 
     /// Models for both sides of each function. A side that fails to parse gets a model with an
     /// empty body (or statements recovered from tokens) and parseDiagnostics saying why.
@@ -93,10 +150,8 @@ public final class FunctionExtractor {
         var diagnostics: [TranslationUnit.Diagnostic] = []
         for _ in 0..<maxPasses {
             composed = UnitBuilder.compose(prepared, stubs: stubs)
-            let text = composed.lines.joined(separator: "\n") + "\n"
             unit = nil  // dispose the previous unit first
-            let u = try TranslationUnit(index: index, mainName: Self.mainName,
-                                        files: [(Self.mainName, text), (KernelPrelude.fileName, KernelPrelude.text)])
+            let u = try parse(composed)
             unit = u
             diagnostics = u.diagnostics()
             let before = stubs.count

@@ -447,11 +447,14 @@ enum UnitBuilder {
         var origins: [LineOrigin]
     }
 
+    /// The first line of every unit (FunctionExtractor swaps it for the precompiled prelude).
+    static let preludeInclude = "#include \"\(KernelPrelude.fileName)\""
+
     static func compose(_ jobs: [PreparedJob], stubs: StubSet) -> Composed {
         var lines: [String] = []
         var origins: [LineOrigin] = []
         func add(_ s: String, _ o: LineOrigin) { lines.append(s); origins.append(o) }
-        add("#include \"\(KernelPrelude.fileName)\"", .synthetic(job: nil))
+        add(preludeInclude, .synthetic(job: nil))
         for s in stubs.text() { add(s, .synthetic(job: nil)) }
         for p in jobs {
             let id = p.job.id

@@ -61,14 +61,21 @@ public final class Reviewer {
     private let extractor: FunctionExtractor
     private let checks: [any FunctionCheck]
 
-    public init(facts: KernelFacts, options: ReviewOptions = ReviewOptions()) throws(ExtractError) {
+    /// `fullParsesBeforePrecompiling`: see FunctionExtractor (tests pass 0 and nil to compare the
+    /// precompiled prelude with the prelude parsed in every unit).
+    public init(facts: KernelFacts, options: ReviewOptions = ReviewOptions(),
+                fullParsesBeforePrecompiling: Int? = FunctionExtractor.defaultFullParsesBeforePrecompiling)
+        throws(ExtractError) {
         self.facts = facts
         self.options = options
-        extractor = try FunctionExtractor()
+        extractor = try FunctionExtractor(fullParsesBeforePrecompiling: fullParsesBeforePrecompiling)
         checks = CheckRegistry.all.filter { options.enabledRules?.contains($0.description.id) ?? true }
     }
 
     public var libclangVersion: String { extractor.libclangVersion }
+
+    /// See FunctionExtractor.isPreludePrecompiled.
+    public var isPreludePrecompiled: Bool { extractor.isPreludePrecompiled }
 
     public func review(_ inputs: [ReviewInput]) -> ReviewResult {
         var patches: [Patch] = []
