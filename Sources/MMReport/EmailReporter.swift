@@ -156,9 +156,18 @@ public struct EmailReporter: Reporter {
         // A reviewer says the same thing once and then "Same here."
         var said: Set<String> = []
 
+        var locators: [String: HunkLocator] = [:]
         for finding in findings {
             let diff = HunkQuote.fileDiff(for: finding, in: patch)
-            if let diff, let position = HunkQuote.locate(finding, in: diff) {
+            var position: HunkPosition?
+            if let diff {
+                let side = HunkQuote.side(of: finding)
+                let key = "\(diff.oldPath ?? "")|\(diff.newPath ?? "")|\(side)"
+                let locator = locators[key] ?? HunkLocator(diff, side: side)
+                locators[key] = locator
+                position = locator.locate(finding)
+            }
+            if let diff, let position {
                 let hunk = diff.hunks[position.hunk]
                 let sameQuote = currentHunk == position.hunk && currentFunction == finding.function
                 if sameQuote && position.line <= lastQuoted {

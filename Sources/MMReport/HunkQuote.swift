@@ -30,31 +30,7 @@ enum HunkQuote {
     /// the finding's code and the hunk's numbers are only approximate (a repaired quoted hunk), the
     /// nearest line with the finding's code is taken instead.
     static func locate(_ finding: Finding, in file: FileDiff) -> HunkPosition? {
-        let before = side(of: finding) == .before
-        let code = TextStyle.trimmed(finding.code)
-        var numbered: HunkPosition?
-        var byText: [(position: HunkPosition, distance: Int)] = []
-        for (h, hunk) in file.hunks.enumerated() {
-            for (i, line) in hunk.lines.enumerated() {
-                let number = before
-                    ? (line.kind == .added ? nil : line.oldLine)
-                    : (line.kind == .removed ? nil : line.newLine)
-                guard let number else { continue }
-                if number == finding.line && numbered == nil {
-                    numbered = HunkPosition(hunk: h, line: i)
-                }
-                if hunk.repaired && !code.isEmpty && TextStyle.trimmed(line.text) == code {
-                    byText.append((HunkPosition(hunk: h, line: i), abs(number - finding.line)))
-                }
-            }
-        }
-        if let numbered {
-            let hunk = file.hunks[numbered.hunk]
-            let matches = code.isEmpty || TextStyle.trimmed(hunk.lines[numbered.line].text) == code
-            if matches || !hunk.repaired { return numbered }
-        }
-        // min(by:) keeps the first of equal distances: the earlier line wins.
-        return byText.min { $0.distance < $1.distance }?.position ?? numbered
+        HunkLocator(file, side: side(of: finding)).locate(finding)
     }
 
     /// The hunk line that opens `function`'s definition ("static int f(…)" at the start of a line),
@@ -92,5 +68,45 @@ enum HunkQuote {
         case .context: marker = " "
         }
         return TextStyle.withoutTrailingBlanks("> " + marker + line.text)
+    }
+}
+
+/// The lines of one file's hunks on one side, indexed once by line number and (for repaired quoted
+/// hunks) by trimmed text, so placing many findings does not rescan every hunk for each one (a
+/// reply with thousands of findings in one long function took quadratic time).
+struct HunkLocator {
+    private var firstByNumber: [Int: HunkPosition] = [:]
+    private var repairedByText: [String: [(position: HunkPosition, number: Int)]] = [:]
+    private let file: FileDiff
+
+    init(_ file: FileDiff, side: Side) {
+        self.file = file
+        let before = side == .before
+        for (h, hunk) in file.hunks.enumerated() {
+            for (i, line) in hunk.lines.enumerated() {
+                let number = before
+                    ? (line.kind == .added ? nil : line.oldLine)
+                    : (line.kind == .removed ? nil : line.newLine)
+                guard let number else { continue }
+                let position = HunkPosition(hunk: h, line: i)
+                if firstByNumber[number] == nil { firstByNumber[number] = position }
+                if hunk.repaired {
+                    repairedByText[TextStyle.trimmed(line.text), default: []].append((position, number))
+                }
+            }
+        }
+    }
+
+    func locate(_ finding: Finding) -> HunkPosition? {
+        let code = TextStyle.trimmed(finding.code)
+        let numbered = firstByNumber[finding.line]
+        if let numbered {
+            let hunk = file.hunks[numbered.hunk]
+            let matches = code.isEmpty || TextStyle.trimmed(hunk.lines[numbered.line].text) == code
+            if matches || !hunk.repaired { return numbered }
+        }
+        guard !code.isEmpty, let candidates = repairedByText[code] else { return numbered }
+        // min(by:) keeps the first of equal distances: the earlier line wins.
+        return candidates.min { abs($0.number - finding.line) < abs($1.number - finding.line) }?.position ?? numbered
     }
 }
