@@ -753,15 +753,7 @@ private struct ResourceWalk {
             if let value, LifetimeText.mentions(value.text, resource.object) { return false }
             return true
         }
-        // The acquire failed on this path (`if (!p) return -ENOMEM;`).
-        for alias in resource.aliases {
-            if state.facts.contains(Fact(atom: alias, value: false)) { return false }
-            if state.facts.contains(Fact(atom: "IS_ERR(\(alias))", value: true)) { return false }
-            if state.facts.contains(Fact(atom: "IS_ERR_OR_NULL(\(alias))", value: true)) { return false }
-        }
-        // Handed to the caller, alone or inside the structure holding it.
-        let names = resource.aliases.union(resource.holder.map { [$0] } ?? [])
-        if let value, names.contains(where: { LifetimeText.mentions(value.text, $0) }) { return false }
+        if acquireFailed(resource, state: state) || handedBack(resource, value: value) { return false }
         let owned = resource.aliases.contains { releasedNames.contains($0) }
         let memberObject = !LifetimeText.isIdentifier(resource.object)
         // Without a visible release of its own, the function may mean to keep what it took in a
@@ -780,14 +772,23 @@ private struct ResourceWalk {
     /// rules decide.
     func isTaughtLeak(_ resource: HeldResource, state: ResourceState, value: Expression?) -> Bool {
         if resource.passed || resource.throughGap { return false }
-        for alias in resource.aliases {
-            if state.facts.contains(Fact(atom: alias, value: false)) { return false }
-            if state.facts.contains(Fact(atom: "IS_ERR(\(alias))", value: true)) { return false }
-            if state.facts.contains(Fact(atom: "IS_ERR_OR_NULL(\(alias))", value: true)) { return false }
+        return !acquireFailed(resource, state: state) && !handedBack(resource, value: value)
+    }
+
+    /// The acquire failed on this path (`if (!p) return -ENOMEM;`, `if (IS_ERR(p))`).
+    func acquireFailed(_ resource: HeldResource, state: ResourceState) -> Bool {
+        resource.aliases.contains { alias in
+            state.facts.contains(Fact(atom: alias, value: false))
+                || state.facts.contains(Fact(atom: "IS_ERR(\(alias))", value: true))
+                || state.facts.contains(Fact(atom: "IS_ERR_OR_NULL(\(alias))", value: true))
         }
+    }
+
+    /// Handed to the caller by the return value, alone or inside the structure holding it.
+    func handedBack(_ resource: HeldResource, value: Expression?) -> Bool {
+        guard let value else { return false }
         let names = resource.aliases.union(resource.holder.map { [$0] } ?? [])
-        if let value, names.contains(where: { LifetimeText.mentions(value.text, $0) }) { return false }
-        return true
+        return names.contains { LifetimeText.mentions(value.text, $0) }
     }
 
     /// `return -ENOMEM`, `return NULL`, `return ERR_PTR(...)`, or `return ret` where this path knows

@@ -460,7 +460,7 @@ private struct BorrowWalk {
     /// `detach` / `steal` / `isolate` unlink it from the shared structure (`remove_element(pool)`),
     /// and `xchg` swaps it out (`old = xchg(&ns->bacct, new)`).
     static func handsOverObject(_ callee: String) -> Bool {
-        let words = Set(callee.lowercased().split(separator: "_").map(String.init))
+        let words = nameWords(callee)
         let owning: Set<String> = ["get", "tryget", "grab", "remove", "del", "delete", "pop", "dequeue", "detach",
                                    "unlink", "steal", "isolate", "take", "xchg"]
         return !words.isDisjoint(with: owning)
@@ -469,10 +469,15 @@ private struct BorrowWalk {
     /// A call whose name says it finds an object in a structure and returns it as it is there
     /// (`find_vma`, `idr_find`, `xa_load`, `radix_tree_lookup`, `rb_first`, `vma_next`).
     static func looksUp(_ callee: String) -> Bool {
-        let words = Set(callee.lowercased().split(separator: "_").map(String.init))
+        let words = nameWords(callee)
         let lookup: Set<String> = ["find", "lookup", "search", "load", "first", "last", "next", "prev",
                                    "peek", "entry", "walk", "locate", "intersection", "deref", "dereference"]
         return !words.isDisjoint(with: lookup)
+    }
+
+    /// The words of a kernel function name: `zswap_entry_find_get` → zswap, entry, find, get.
+    static func nameWords(_ callee: String) -> Set<String> {
+        Set(callee.lowercased().split(separator: "_").map(String.init))
     }
 
     /// The expression each borrow was read from, by variable and line.
