@@ -38,7 +38,7 @@ let package = Package(
                                .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: clangFlags),
         .executableTarget(name: "mmreview",
-                          dependencies: ["MMReview", "MMEval", "MMScan", "MMChecks", "MMCore", "MMFacts", "MMReport", "MMConfig",
+                          dependencies: ["MMReview", "MMEval", "MMScan", "MMChecks", "MMCore", "MMExtract", "MMFacts", "MMReport", "MMConfig",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: clangFlags),
         .testTarget(name: "MMPatchTests", dependencies: ["MMPatch", "MMCore"]),

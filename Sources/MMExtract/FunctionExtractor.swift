@@ -25,16 +25,28 @@ public final class FunctionExtractor {
     /// Built once; nil when not yet, when it could not be built, or when a unit failed to load it.
     private var precompiled: PrecompiledPrelude? = nil
     private var precompiledTried = false
+    /// Where the PCH is kept between runs; with one, it is used from the first unit on.
+    private let preludeCache: PreludeCache?
 
-    public init(fullParsesBeforePrecompiling: Int? = FunctionExtractor.defaultFullParsesBeforePrecompiling)
-        throws(ExtractError) {
+    public init(fullParsesBeforePrecompiling: Int? = FunctionExtractor.defaultFullParsesBeforePrecompiling,
+                preludeCache: PreludeCache? = nil) throws(ExtractError) {
         index = try ClangIndex()
         self.fullParsesBeforePrecompiling = fullParsesBeforePrecompiling
+        self.preludeCache = preludeCache
     }
 
-    /// The precompiled prelude, built once enough units have been parsed in full.
+    /// The precompiled prelude: from the cache when there is one, else built once enough units
+    /// have been parsed in full.
     private func prelude() -> PrecompiledPrelude? {
-        guard let threshold = fullParsesBeforePrecompiling, fullParses >= threshold else { return nil }
+        guard let threshold = fullParsesBeforePrecompiling else { return nil }
+        if let preludeCache {
+            if !precompiledTried {
+                precompiledTried = true
+                precompiled = PrecompiledPrelude.cached(in: preludeCache, index: index, libclangVersion: libclangVersion)
+            }
+            return precompiled
+        }
+        guard fullParses >= threshold else { return nil }
         if !precompiledTried {
             precompiledTried = true
             precompiled = PrecompiledPrelude.build(index: index)
@@ -59,7 +71,10 @@ public final class FunctionExtractor {
                 return unit
             }
             let full = try parseInFull(composed, preludeFile)
-            if !full.hasFatalDiagnostic { precompiled = nil }
+            if !full.hasFatalDiagnostic {
+                pch.discardIfCached()
+                precompiled = nil
+            }
             return full
         }
         return try parseInFull(composed, preludeFile)

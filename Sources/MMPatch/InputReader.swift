@@ -90,12 +90,36 @@ public struct InputReader: Sendable {
             previousEnd = diff.lastLine + 1
             let title = info.subject.map(Self.cleanSubject)
                 ?? description.split(separator: "\n").first.map { String($0).trimmed } ?? ""
+            let notes = [note, diff.depth == 0 ? shortHunkNote(diff.files) : nil].compactMap { $0 }
             let origin = PatchOrigin(input: name, index: firstIndex + patches.count, subject: title,
                                      messageID: info.messageID, author: info.author, date: info.date,
-                                     quoted: diff.depth > 0, note: note)
+                                     quoted: diff.depth > 0, note: notes.isEmpty ? nil : notes.joined(separator: "; "))
             patches.append(Patch(origin: origin, description: description, files: diff.files))
         }
         return patches
+    }
+
+    /// A posted hunk that ends before its header's line counts are met: the file or mail was cut
+    /// short, or the header was edited by hand. The review goes as far as the lines go, and the
+    /// user must hear that the rest was not seen. Quoted hunks are left alone: reviewers trim them.
+    static func shortHunkNote(_ files: [FileDiff]) -> String? {
+        var short: [(path: String, hunk: Hunk, carried: Int)] = []
+        for file in files {
+            for hunk in file.hunks {
+                let oldLines = hunk.lines.count(where: { $0.kind != .added })
+                let newLines = hunk.lines.count(where: { $0.kind != .removed })
+                if oldLines < hunk.oldCount || newLines < hunk.newCount {
+                    short.append((file.displayPath, hunk, max(oldLines, newLines)))
+                }
+            }
+        }
+        guard let first = short.first else { return nil }
+        let hunk = first.hunk
+        let header = "@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@"
+        let others = short.count > 1 ? " (and \(short.count - 1) more hunk\(short.count > 2 ? "s" : ""))" : ""
+        return "the hunk '\(header)' of \(first.path) ends after \(first.carried) of its "
+            + "\(max(hunk.oldCount, hunk.newCount)) lines\(others): the patch looks truncated or its hunk "
+            + "header is wrong; only the lines present were reviewed"
     }
 
     /// `<a@b> <c@d>` (or separated by commas and folding) as ["a@b", "c@d"].

@@ -19,6 +19,10 @@ public struct JSONReporter: Reporter {
             ("errors", .array(input.errors.map { error in
                 .object([("input", .string(error.input)), ("message", .string(error.message))])
             })),
+            // Added after version 1's first keys: how an input was read, when the user must know.
+            ("notes", .array(input.inputNotes.map { note in
+                .object([("input", .string(note.input)), ("message", .string(note.message))])
+            })),
         ])
         return document.formatted() + "\n"
     }

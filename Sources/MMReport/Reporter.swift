@@ -49,6 +49,16 @@ public struct ReportInput: Sendable {
     /// ANSI colour for a terminal; the caller decides (TTY and NO_COLOR), reporters only obey.
     public var colour: Bool
 
+    /// What the user should know about how inputs were read (a flattened diff rebuilt, a hunk cut
+    /// short), once per input and text, in patch order.
+    public var inputNotes: [(input: String, message: String)] {
+        var seen: Set<[String]> = []
+        return patches.compactMap { patch in
+            guard let note = patch.origin.note, seen.insert([patch.origin.input, note]).inserted else { return nil }
+            return (patch.origin.input, note)
+        }
+    }
+
     public init(findings: [Finding], errors: [InputError] = [], patches: [Patch] = [],
                 toolVersion: String, libclangVersion: String, includeUnchanged: Bool = false,
                 rules: [ReportRule] = [], colour: Bool = false) {

@@ -60,6 +60,11 @@ public struct SARIFReporter: Reporter {
                     ("level", .string("error")),
                     ("message", .object([("text", .string("\(error.input): \(TextStyle.singleLine(error.message))"))])),
                 ])
+            } + input.inputNotes.map { note in
+                .object([
+                    ("level", .string("note")),
+                    ("message", .object([("text", .string("\(note.input): \(TextStyle.singleLine(note.message))"))])),
+                ])
             })),
         ])
     }

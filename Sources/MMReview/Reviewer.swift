@@ -35,12 +35,18 @@ public struct ReviewResult: Sendable {
     public var errors: [InputError]
     /// Every function reviewed, with its models (for `--dump-models` and tests).
     public var functions: [ExtractedFunction]
+    /// Patches whose diff is the same as an earlier one's (a reply quoting the whole patch, a
+    /// mailbox holding the same mail twice), each with the patch it repeats. They are not reviewed
+    /// again: their findings would be the earlier patch's, reported twice.
+    public var repeats: [(patch: PatchOrigin, repeats: PatchOrigin)]
 
-    public init(patches: [Patch], findings: [Finding], errors: [InputError], functions: [ExtractedFunction]) {
+    public init(patches: [Patch], findings: [Finding], errors: [InputError], functions: [ExtractedFunction],
+                repeats: [(patch: PatchOrigin, repeats: PatchOrigin)] = []) {
         self.patches = patches
         self.findings = findings
         self.errors = errors
         self.functions = functions
+        self.repeats = repeats
     }
 
     /// The command's exit status: 1 when a finding the patch leaves in place is at or above `failOn`;
@@ -63,12 +69,14 @@ public final class Reviewer {
 
     /// `fullParsesBeforePrecompiling`: see FunctionExtractor (tests pass 0 and nil to compare the
     /// precompiled prelude with the prelude parsed in every unit).
+    /// `preludeCache`: where the precompiled prelude is kept between runs (see PreludeCache).
     public init(facts: KernelFacts, options: ReviewOptions = ReviewOptions(),
-                fullParsesBeforePrecompiling: Int? = FunctionExtractor.defaultFullParsesBeforePrecompiling)
-        throws(ExtractError) {
+                fullParsesBeforePrecompiling: Int? = FunctionExtractor.defaultFullParsesBeforePrecompiling,
+                preludeCache: PreludeCache? = nil) throws(ExtractError) {
         self.facts = facts
         self.options = options
-        extractor = try FunctionExtractor(fullParsesBeforePrecompiling: fullParsesBeforePrecompiling)
+        extractor = try FunctionExtractor(fullParsesBeforePrecompiling: fullParsesBeforePrecompiling,
+                                          preludeCache: preludeCache)
         checks = CheckRegistry.all.filter { options.enabledRules?.contains($0.description.id) ?? true }
     }
 
@@ -77,7 +85,8 @@ public final class Reviewer {
     /// See FunctionExtractor.isPreludePrecompiled.
     public var isPreludePrecompiled: Bool { extractor.isPreludePrecompiled }
 
-    public func review(_ inputs: [ReviewInput]) -> ReviewResult {
+    /// `progress` is told after each patch how many of how many are done (for a progress line).
+    public func review(_ inputs: [ReviewInput], progress: ((Int, Int) -> Void)? = nil) -> ReviewResult {
         var patches: [Patch] = []
         var errors: [InputError] = []
         for input in inputs {
@@ -88,16 +97,24 @@ public final class Reviewer {
                 errors.append(error)
             }
         }
-        var result = review(patches: patches)
+        var result = review(patches: patches, progress: progress)
         result.errors = errors
         return result
     }
 
     /// Reviews patches already read (a batch scan reads messages itself).
-    public func review(patches: [Patch]) -> ReviewResult {
+    public func review(patches: [Patch], progress: ((Int, Int) -> Void)? = nil) -> ReviewResult {
         var findings: [Finding] = []
         var functions: [ExtractedFunction] = []
-        for patch in patches {
+        var firstWithDiff: [[FileDiff]: PatchOrigin] = [:]
+        var repeats: [(patch: PatchOrigin, repeats: PatchOrigin)] = []
+        for (number, patch) in patches.enumerated() {
+            defer { progress?(number + 1, patches.count) }
+            if let first = firstWithDiff[patch.files] {
+                repeats.append((patch.origin, first))
+                continue
+            }
+            firstWithDiff[patch.files] = patch.origin
             let touched = FragmentBuilder().touchedFunctions(in: patch)
             let extracted = extractor.extract(touched)
             functions.append(contentsOf: extracted)
@@ -109,7 +126,7 @@ public final class Reviewer {
         }
         if !options.showUnchanged { findings.removeAll { $0.status == .unchanged } }
         findings.sort(by: Finding.reportOrder)
-        return ReviewResult(patches: patches, findings: findings, errors: [], functions: functions)
+        return ReviewResult(patches: patches, findings: findings, errors: [], functions: functions, repeats: repeats)
     }
 
     /// Runs every check on both sides and labels each finding introduced, fixed or unchanged.

@@ -3,6 +3,7 @@ import Foundation
 import MMChecks
 import MMConfig
 import MMCore
+import MMExtract
 import MMFacts
 import MMReport
 import MMReview
@@ -96,12 +97,15 @@ struct MMReviewCommand: ParsableCommand {
         let reviewer: Reviewer
         do {
             reviewer = try Reviewer(facts: facts, options: ReviewOptions(
-                showUnchanged: showUnchanged, enabledRules: selected.count == ruleIDs.count ? nil : selected))
+                showUnchanged: showUnchanged, enabledRules: selected.count == ruleIDs.count ? nil : selected),
+                preludeCache: PreludeCache.standard())
         } catch {
             printError("mmreview: \(error)")
             return Status.unusable
         }
-        var result = reviewer.review(reviewInputs)
+        let progressLine = ProgressLine(enabled: isatty(STDERR_FILENO) == 1 && !quiet)
+        var result = reviewer.review(reviewInputs, progress: progressLine.update)
+        progressLine.clear()
         result.errors.insert(contentsOf: readErrors, at: 0)
         result.findings = configuration.apply(to: result.findings)
 
@@ -124,6 +128,12 @@ struct MMReviewCommand: ParsableCommand {
         for patch in result.patches {
             guard let note = patch.origin.note, noted.insert(patch.origin.input + note).inserted else { continue }
             printError("mmreview: note: \(patch.origin.input): \(note)")
+        }
+        if let first = result.repeats.first, !quiet {
+            let count = result.repeats.count
+            printError("mmreview: note: \(count) patch\(count == 1 ? "" : "es") repeat\(count == 1 ? "s" : "") the diff "
+                       + "of an earlier one (first: patch \(first.patch.index + 1) repeats patch "
+                       + "\(first.repeats.index + 1), '\(first.repeats.subject)'); each diff was reviewed once")
         }
         let threshold = failOn ?? configuration.failOn ?? .warning
         let failing = result.findings.contains { $0.status != .fixed && $0.severity >= threshold }
@@ -188,6 +198,29 @@ struct MMReviewCommand: ParsableCommand {
             return .failure(InputError(input: name, message: "cannot be read (permission denied?)"))
         }
         return .success(Array(data))
+    }
+}
+
+/// "reviewing 120/5000 patches" on a terminal's standard error while a large input is reviewed,
+/// redrawn at most every quarter second; nothing for small inputs or when stderr is not a terminal.
+final class ProgressLine {
+    private let enabled: Bool
+    private var lastDrawn: Date?
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(done: Int, total: Int) {
+        guard enabled, total >= 20 else { return }
+        let now = Date()
+        if let lastDrawn, now.timeIntervalSince(lastDrawn) < 0.25, done < total { return }
+        lastDrawn = now
+        drawn = true
+        FileHandle.standardError.write(Data("\rmmreview: reviewing \(done)/\(total) patches\u{1B}[K".utf8))
+    }
+
+    func clear() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 

@@ -114,7 +114,8 @@ import Testing
               }
             }
           ],
-          "errors": []
+          "errors": [],
+          "notes": []
         }
 
         """)

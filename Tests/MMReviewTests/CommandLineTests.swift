@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func truncatedAndLyingHunksAreReviewedAsFarAsTheyGo() throws {
-        // The header promises 20 lines; 6 follow. The leak in what is there is still found.
+        // The header promises 20 lines; 7 follow (the last one blank). The leak in what is there is still found.
         let text = """
             diff --git a/mm/x.c b/mm/x.c
             --- a/mm/x.c
@@ -161,6 +161,56 @@ import Testing
         let run = try runMMReview(["--format", "gcc", path])
         #expect(run.status == 1)
         #expect(run.stdout.contains("mm/x.c:13:1: error: f() returns here with 'mm->mmap_lock' still held [lock-leak]"))
+        // The user hears that the rest of the hunk was never seen, in every format.
+        let note = "the hunk '@@ -10,20 +10,21 @@' of mm/x.c ends after 7 of its 21 lines: the patch looks "
+            + "truncated or its hunk header is wrong; only the lines present were reviewed"
+        #expect(run.stderr.contains("mmreview: note: \(path): \(note)"), "\(run.stderr)")
+        let json = try runMMReview(["--format", "json", path])
+        #expect(json.stdout.contains("\"notes\": [\n    {\n      \"input\": \"\(path)\",\n      \"message\": \"\(note)\""),
+                "\(json.stdout)")
+    }
+
+    /// A complete hunk gets no note, and neither does a quoted one that the reviewer trimmed.
+    @Test func completeAndTrimmedQuotedHunksGetNoNote() throws {
+        let text = """
+            diff --git a/mm/x.c b/mm/x.c
+            --- a/mm/x.c
+            +++ b/mm/x.c
+            @@ -10,4 +10,5 @@ static int f(struct mm_struct *mm)
+             {
+             	mmap_read_lock(mm);
+            +	g(mm);
+             	mmap_read_unlock(mm);
+             }
+
+            """
+        let quoted = "Subject: Re: x\n\nOn Monday someone wrote:\n> diff --git a/mm/y.c b/mm/y.c\n> --- a/mm/y.c\n"
+            + "> +++ b/mm/y.c\n> @@ -10,30 +10,31 @@ static int f(struct mm_struct *mm)\n>  {\n> +\tg(mm);\n\nWhy?\n"
+        for (name, body) in [("complete.diff", text), ("trimmed.mail", quoted)] {
+            let path = try writeTemporary(Array(body.utf8), name: name)
+            let run = try runMMReview(["--format", "gcc", path])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(!run.stderr.contains("note:"), "\(run.stderr)")
+        }
+    }
+
+    /// The same patch twice (a mail saved twice in a mailbox) is reviewed once: its findings are
+    /// reported once, and the user is told why.
+    @Test func repeatedPatchIsReviewedOnce() throws {
+        let posting = "Corpus/threads/lock-cachefiles-idr-alloc-gfp-kernel-spinlock/01-patch.eml"
+        let mail = try String(contentsOfFile: posting, encoding: .utf8)
+        let separator = "From a@b Thu Jan  1 00:00:00 1970\n"
+        let path = try writeTemporary(Array((separator + mail + "\n" + separator + mail).utf8), name: "twice.mbox")
+        let once = try runMMReview(["--format", "gcc", posting])
+        let twice = try runMMReview(["--format", "gcc", path])
+        #expect(twice.status == 1)
+        func findingLines(_ text: String) -> [Substring] {
+            text.split(separator: "\n").filter { $0.contains(": error: ") || $0.contains(": warning: ") }
+        }
+        #expect(!findingLines(once.stdout).isEmpty)
+        #expect(findingLines(twice.stdout).count == findingLines(once.stdout).count)
+        #expect(twice.stderr.contains("each diff was reviewed once"), "\(twice.stderr)")
+        #expect(!once.stderr.contains("each diff was reviewed once"), "\(once.stderr)")
     }
 
     @Test func hugeHunkIsHandled() throws {
