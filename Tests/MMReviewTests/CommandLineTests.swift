@@ -213,15 +213,23 @@ import Testing
         #expect(!once.stderr.contains("each diff was reviewed once"), "\(once.stderr)")
     }
 
+    /// A 20 000-line function in one hunk: reviewed, in bounded memory (a quadratic structure once
+    /// took this input to 24 GB and a SIGKILL). GNU time reports the child's peak RSS.
     @Test func hugeHunkIsHandled() throws {
-        var text = "diff --git a/mm/big.c b/mm/big.c\n--- a/mm/big.c\n+++ b/mm/big.c\n@@ -1,2 +1,100002 @@\n"
+        let body = 20_000
+        var text = "diff --git a/mm/big.c b/mm/big.c\n--- a/mm/big.c\n+++ b/mm/big.c\n@@ -1,2 +1,\(body + 2) @@\n"
         text += " int f(struct mm_struct *mm)\n {\n"
-        for i in 0..<100_000 { text += "+\tx\(i % 7) += g(mm, \(i));\n" }
+        for i in 0..<body { text += "+\tx\(i % 7) += g(mm, \(i));\n" }
         text += " }\n"
         let path = try writeTemporary(Array(text.utf8), name: "huge.diff")
-        let run = try runMMReview(["--format", "gcc", path])
+        let rssFile = path + ".rss"
+        let run = try runProgram("/usr/bin/time", ["-f", "%M", "-o", rssFile, Repository.executable.path,
+                                                   "--format", "gcc", path], in: Repository.root)
         #expect(run.status == 0, "\(run.stderr.prefix(500))")
         #expect(!run.stderr.contains("Fatal error"))
+        let kilobytes = Int(try String(contentsOfFile: rssFile, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? Int.max
+        #expect(kilobytes < 600_000, "peak RSS \(kilobytes) KB")
     }
 
     @Test func proseInsteadOfCIsNoCrash() throws {
