@@ -63,13 +63,15 @@ import Testing
 
         int read_page(struct file *file, filler_t filler, struct folio *folio)
         {
+        	int error;
         	if (!folio_trylock(folio))
         		return -EAGAIN;
         	if (folio_test_uptodate(folio)) {
         		folio_unlock(folio);
         		return 0;
         	}
-        	return read_with(file, filler, folio);
+        	error = read_with(file, filler, folio);
+        	return error;
         }
         """
 
@@ -125,12 +127,14 @@ import Testing
 
         int handle_page(struct page_state *ps, struct page *p, unsigned long pfn)
         {
+        	int ret;
         	lock_page(p);
         	if (PageReserved(p)) {
         		unlock_page(p);
-        		return -EBUSY;
+        		return 0;
         	}
-        	return page_action(ps, p, pfn);
+        	ret = page_action(ps, p, pfn);
+        	return ret;
         }
         """
 
