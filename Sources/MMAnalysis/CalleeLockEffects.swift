@@ -67,6 +67,8 @@ public enum CalleeLockSummaries {
         // A summary starts from a lock released before the function takes it, in source order
         // (allocate_file_region_entries() drops `resv->lock`, allocates, and takes it again).
         var pending = Set(whole.values.filter { model in
+            // filemap_read_folio() hands its caller's folio to `filler()`, which unlocks it.
+            if !OperationCalls.effects(in: model, facts: resolver.facts).isEmpty { return true }
             var seen = Set<String>()
             for event in model.body.allCalls.compactMap(resolver.event(for:)) where seen.insert(event.key).inserted {
                 if event.action == .release { return true }
@@ -183,6 +185,20 @@ extension Statement {
         case .loop(let loop): return loop.body.containsGap
         case .switchCase(_, let body): return body.containsGap
         default: return false
+        }
+    }
+
+    /// The local variables the statement declares, with their types.
+    var declaredTypes: [String: String] {
+        switch self {
+        case .declaration(let name, let type, _): return [name: type]
+        case .block(let items):
+            return items.reduce(into: [:]) { $0.merge($1.declaredTypes) { first, _ in first } }
+        case .ifElse(_, let then, let otherwise):
+            return then.declaredTypes.merging(otherwise?.declaredTypes ?? [:]) { first, _ in first }
+        case .loop(let loop): return loop.body.declaredTypes
+        case .switchCase(_, let body): return body.declaredTypes
+        default: return [:]
         }
     }
 

@@ -81,6 +81,9 @@ public struct LockStateAnalysis: Sendable {
     private let resolver: LockEventResolver
     /// What the functions of the patch do to their callers' locks (CalleeLockSummaries).
     private let calleeEffects: CalleeLockEffects
+    /// Calls through function pointers whose documented contract releases an argument's lock
+    /// (Rules/ `operations`), by node.
+    private var operationEffects: [Int: CalleeLockEffect] = [:]
 
     /// A bound on states per node; beyond it facts are dropped (paths merge by lock state alone).
     static let stateLimit = 64
@@ -106,6 +109,7 @@ public struct LockStateAnalysis: Sendable {
             }
         }
         releasedOnlyKeys = released.subtracting(acquired)
+        operationEffects = OperationCalls.effects(in: model, graph: graph, facts: resolver.facts)
         // `ret = mmap_write_lock_killable(mm)`, `ptl = pmd_lock(mm, pmd)`: the store of a lock
         // call's result must not forget what the call just said about the variable.
         for (index, event) in events {
@@ -274,7 +278,9 @@ public struct LockStateAnalysis: Sendable {
                 let before = state
                 forgetLocksHandedTo(call, in: &state)
                 forgetLocksGuardedBy(call, in: &state)
-                if let name = call.functionName, let effects = calleeEffects[name] {
+                var effects = call.functionName.flatMap { calleeEffects[$0] } ?? []
+                if let operation = operationEffects[node] { effects.append(operation) }
+                if !effects.isEmpty {
                     return applyCallee(effects, call: call, before: before, after: state)
                 }
                 return [state]

@@ -72,6 +72,9 @@ struct StubSet {
     var members: [String: StubType] = [:]
     var tags: [String: String] = [:]  // name -> struct/union/enum
     var typedefs: [String: Bool] = [:]  // name -> is struct
+    /// Typedef names whose variables are called (`filler_t filler` … `filler(file, folio)`):
+    /// function types, or the call is dropped as "called object type 'long' is not a function".
+    var functionTypedefs: Set<String> = []
     var constants: Set<String> = []
     /// ALL_CAPS names written right before a string literal (`printk(KERN_ERR "…")`): string
     /// macros, defined as "" so the call parses (as an enum constant it is a syntax error that
@@ -125,12 +128,20 @@ struct StubSet {
             }
         }
         for (name, isStruct) in typedefs.sorted(by: { $0.key < $1.key }) {
-            out.append(isStruct ? "typedef struct __mm_any \(name);" : "typedef long \(name);")
+            if functionTypedefs.contains(name) {
+                // `filler_t filler` and `filler_t *filler` are then both callable.
+                out.append("typedef long \(name)();")
+            } else {
+                out.append(isStruct ? "typedef struct __mm_any \(name);" : "typedef long \(name);")
+            }
         }
         for name in stringMacros.sorted() { out.append("#define \(name) \"\"") }
         let enumConstants = constants.subtracting(stringMacros)
         if !enumConstants.isEmpty {
-            out.append("enum { " + enumConstants.sorted().map { "\($0) = 1" }.joined(separator: ", ") + " };")
+            // Distinct non-zero values: `case VMA_NEEDS_RESV:` and `case VMA_COMMIT_RESV:` of one
+            // switch would otherwise be duplicate case values, and clang drops the whole switch.
+            out.append("enum { " + enumConstants.sorted().enumerated().map { "\($1) = \($0 + 1)" }
+                .joined(separator: ", ") + " };")
         }
         for name in loopMacros.sorted() { out.append("#define \(name)(...) for (;;)") }
         for name in pointerFunctions.sorted() { out.append("struct __mm_any *\(name)();") }
@@ -375,6 +386,7 @@ enum UnitBuilder {
                 if t.text.hasSuffix("_t"), t.text.count > 2 {
                     let isStruct = next?.isPunct("*") ?? false
                     stubs.typedefs[t.text] = (stubs.typedefs[t.text] ?? false) || isStruct
+                    if Self.declaresCalledVariable(toks, i) { stubs.functionTypedefs.insert(t.text) }
                     continue
                 }
                 if let n = next, n.isPunct("(") {
@@ -400,6 +412,23 @@ enum UnitBuilder {
     }
 
     /// How the identifier at i is used (the type a stub should give it).
+    /// `T v` or `T *v` at `i`, and `v(` or `(*v)(` elsewhere in the same tokens: T is called
+    /// through, so it is a function type (mm/filemap.c `filler_t filler` … `filler(file, folio)`).
+    static func declaresCalledVariable(_ toks: ArraySlice<CToken>, _ i: Int) -> Bool {
+        var j = i + 1
+        if j < toks.endIndex, toks[j].isPunct("*") { j += 1 }
+        guard j < toks.endIndex, toks[j].kind == .identifier else { return false }
+        let name = toks[j].text
+        for k in toks.indices where k != j && toks[k].kind == .identifier && toks[k].text == name {
+            let next = k + 1 < toks.endIndex ? toks[k + 1] : nil
+            if let next, next.isPunct("(") { return true }
+            // `(*v)(`
+            if k + 2 < toks.endIndex, k - 2 >= toks.startIndex, toks[k - 1].isPunct("*"), toks[k - 2].isPunct("("),
+               toks[k + 1].isPunct(")"), toks[k + 2].isPunct("(") { return true }
+        }
+        return false
+    }
+
     static func usage(_ toks: ArraySlice<CToken>, _ i: Int, member: Bool) -> StubType {
         let next = i + 1 < toks.endIndex ? toks[i + 1] : nil
         if let n = next {

@@ -91,6 +91,7 @@ public struct FactsLoader: Sendable {
         var effects: [String: CallEffect] = [:]
         var effectPatterns: [CallEffect] = []
         var gfp = GfpFlags()
+        var operations: [LockOperation] = []
         // Where each order chain and effect came from, to name it when it refers to an unknown class.
         var orderFiles: [String] = []
         var effectFiles: [String: String] = [:]
@@ -101,7 +102,8 @@ public struct FactsLoader: Sendable {
                 throw FactsError(file: file.name, entry: "", field: "",
                                  message: "expected a mapping with 'primitives' and/or 'classes'")
             }
-            let topLevel = ["primitives", "classes", "calls", "pairs", "allocators", "order", "effects", "gfp"]
+            let topLevel = ["primitives", "classes", "calls", "pairs", "allocators", "order", "effects", "gfp",
+                            "operations"]
             for key in map.keys.sorted() where !topLevel.contains(key) {
                 throw FactsError(file: file.name, entry: "", field: key,
                                  message: "unknown top-level key '\(key)'; expected " + topLevel.joined(separator: ", "))
@@ -144,6 +146,12 @@ public struct FactsLoader: Sendable {
             if let list = map["allocators"] {
                 for fact in try parseAllocators(list, file: file.name) { allocators[fact.function] = fact }
             }
+            if let list = map["operations"] {
+                for operation in try parseOperations(list, file: file.name) {
+                    operations.removeAll { $0.called == operation.called && $0.structName == operation.structName }
+                    operations.append(operation)
+                }
+            }
             if let list = map["primitives"] {
                 for primitive in try parsePrimitives(list, file: file.name) {
                     primitives[primitive.function] = primitive
@@ -160,6 +168,13 @@ public struct FactsLoader: Sendable {
             for name in call.mayDrop where !classes.contains(where: { $0.name == name }) {
                 throw FactsError(file: "rules", entry: "call '\(call.function)'", field: "may_drop",
                                  message: "unknown class '\(name)'; classes are: " + classes.map(\.name).joined(separator: ", "))
+            }
+        }
+        for operation in operations {
+            if let name = operation.className, !classes.contains(where: { $0.name == name }) {
+                throw FactsError(file: "rules", entry: "operation '\(operation.called)'", field: "class",
+                                 message: "unknown class '\(name)'; classes are: "
+                                    + classes.map(\.name).joined(separator: ", "))
             }
         }
         for primitive in primitives.values {
@@ -185,7 +200,8 @@ public struct FactsLoader: Sendable {
             }
         }
         return KernelFacts(primitives: primitives, classes: classes, calls: calls, pairs: pairs,
-                           allocators: allocators, order: order, effects: effects, effectPatterns: effectPatterns, gfp: gfp)
+                           allocators: allocators, order: order, effects: effects, effectPatterns: effectPatterns, gfp: gfp,
+                           operations: operations)
     }
 
     public func readDirectory(_ directory: String) throws(FactsError) -> [(name: String, text: String)] {
@@ -242,6 +258,36 @@ public struct FactsLoader: Sendable {
                 heldWhen: heldWhen,
                 returnsErrno: try reader.optionalBool("returns_errno") ?? false,
                 nestable: try reader.optionalBool("nestable") ?? false,
+                source: try reader.optionalString("source")))
+        }
+        return result
+    }
+
+    /// `operations`: calls through function pointers whose contract releases an argument's lock.
+    private func parseOperations(_ value: Any, file: String) throws(FactsError) -> [LockOperation] {
+        guard let list = value as? [Any] else {
+            throw FactsError(file: file, entry: "operations", field: "operations", message: "expected a list")
+        }
+        var result: [LockOperation] = []
+        for (index, item) in list.enumerated() {
+            guard let map = item as? [String: Any] else {
+                throw FactsError(file: file, entry: "operation #\(index + 1)", field: "", message: "expected a mapping")
+            }
+            let called = try FieldReader(map: map, file: file, entry: "operation #\(index + 1)").string("called")
+            let reader = FieldReader(map: map, file: file, entry: "operation '\(called)'")
+            try reader.rejectUnknown(["called", "struct", "action", "lock", "member", "class", "kind", "always", "source"])
+            let action: LockAction = try reader.enumValue("action")
+            guard action == .release else { throw reader.error("action", "only 'release' is accepted for an operation") }
+            let operand = try parseOperand(try reader.string("lock"), reader: reader)
+            guard case .argument = operand else { throw reader.error("lock", "expected argN: the argument whose lock is released") }
+            let structName = try reader.optionalString("struct")
+            if structName != nil, !called.hasPrefix("->") {
+                throw reader.error("struct", "only with a member ('->NAME') in 'called'")
+            }
+            result.append(LockOperation(
+                called: called, structName: structName, operand: operand,
+                member: try reader.optionalString("member"), className: try reader.optionalString("class"),
+                kind: try reader.enumValue("kind"), always: try reader.optionalBool("always") ?? false,
                 source: try reader.optionalString("source")))
         }
         return result

@@ -119,6 +119,66 @@ public struct CallEffect: Sendable, Hashable {
     }
 }
 
+/// A call through a function pointer whose documented contract releases the lock of one of its
+/// arguments: `mapping->a_ops->read_folio(file, folio)` returns with the folio unlocked
+/// (Documentation/filesystems/locking.rst). The callee's body is not in the patch, so only the
+/// contract says what happens to the lock.
+public struct LockOperation: Sendable, Hashable {
+    /// `->NAME`: a call through a struct member of that name (`a_ops->read_folio(…)`); otherwise
+    /// a function-pointer type: a call of a variable or parameter declared with it
+    /// (`writepage_t writepage` called as `(*writepage)(…)`).
+    public var called: String
+    /// With `->NAME`: only through a pointer declared to this struct (`struct page_state *ps`).
+    public var structName: String?
+    /// The argument whose lock is released (`.argument(N)`).
+    public var operand: LockOperand
+    /// The lock is this member of the argument (`PG_locked` of the folio).
+    public var member: String?
+    public var className: String?
+    public var kind: LockKind
+    /// Every return has released the lock. False when some returns give it back held (->writepage
+    /// returning AOP_WRITEPAGE_ACTIVATE): the path can then only stop following it.
+    public var always: Bool
+    public var source: String?
+
+    public init(called: String, structName: String?, operand: LockOperand, member: String?, className: String?,
+                kind: LockKind, always: Bool, source: String?) {
+        self.called = called
+        self.structName = structName
+        self.operand = operand
+        self.member = member
+        self.className = className
+        self.kind = kind
+        self.always = always
+        self.source = source
+    }
+
+    /// Whether a callee text (`mapping->a_ops->read_folio`, `(*writepage)`, `ps->action`) calls this
+    /// operation; `declaredType` gives the declared type of a variable of the calling function.
+    public func matches(callee: String, declaredType: (String) -> String?) -> Bool {
+        var text = Substring(callee.filter { $0 != " " })
+        while text.hasPrefix("("), text.hasSuffix(")") { text = text.dropFirst().dropLast() }
+        if text.hasPrefix("*") { text = text.dropFirst() }
+        if called.hasPrefix("->") {
+            guard text.hasSuffix(called), text.count > called.count else { return false }
+            guard let structName else { return true }
+            // Only a plain variable's type is known (`ps->action`, not `x->ops->action`).
+            let base = String(text.dropLast(called.count))
+            guard let type = declaredType(base) else { return false }
+            return Self.baseType(type) == structName
+        }
+        guard let type = declaredType(String(text)) else { return false }
+        return Self.baseType(type) == called
+    }
+
+    /// `const struct page_state *` → `page_state`, `filler_t *` → `filler_t`.
+    static func baseType(_ type: String) -> String {
+        type.split(whereSeparator: { $0 == " " || $0 == "*" })
+            .filter { $0 != "const" && $0 != "struct" && $0 != "volatile" }
+            .joined(separator: " ")
+    }
+}
+
 /// Allocation flags by name: which allow direct reclaim (sleep) and which never sleep.
 public struct GfpFlags: Sendable, Hashable {
     public var sleeping: Set<String>
@@ -166,10 +226,14 @@ public struct KernelFacts: Sendable {
     public var effects: [String: CallEffect]
     public var effectPatterns: [CallEffect]
     public var gfp: GfpFlags
+    /// Calls through function pointers that release an argument's lock (locks.yaml `operations`).
+    public var operations: [LockOperation]
 
     public init(primitives: [String: LockPrimitive], classes: [LockClass], calls: [String: CallFact] = [:],
                 pairs: [ResourcePair] = [], allocators: [String: AllocatorFact] = [:], order: [OrderChain] = [],
-                effects: [String: CallEffect] = [:], effectPatterns: [CallEffect] = [], gfp: GfpFlags = GfpFlags()) {
+                effects: [String: CallEffect] = [:], effectPatterns: [CallEffect] = [], gfp: GfpFlags = GfpFlags(),
+                operations: [LockOperation] = []) {
+        self.operations = operations
         self.primitives = primitives
         self.classes = classes
         self.calls = calls
@@ -221,6 +285,12 @@ public struct KernelFacts: Sendable {
     }
 
     public func call(named name: String) -> CallFact? { calls[name] }
+
+    /// The documented operation a call through a pointer performs, if any.
+    public func operation(forCallee callee: String, declaredType: (String) -> String?) -> LockOperation? {
+        guard !operations.isEmpty else { return nil }
+        return operations.first { $0.matches(callee: callee, declaredType: declaredType) }
+    }
 
 
     public func primitive(named name: String) -> LockPrimitive? { primitives[name] }
