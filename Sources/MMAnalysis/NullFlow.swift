@@ -122,7 +122,8 @@ public struct NullFlow: Sendable {
         return copy
     }
 
-    private static func mark(_ statement: Statement) -> Statement {
+    /// Also the graph DereferenceBeforeTest walks.
+    static func mark(_ statement: Statement) -> Statement {
         switch statement {
         case .block(let items):
             // A variable declared in a block ends with it: a store to it before the end tells the
