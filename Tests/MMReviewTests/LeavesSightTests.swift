@@ -79,7 +79,7 @@ import Testing
              \t\t\tmutex_unlock(&buf->lock);
              \t\t\tgoto out_buf;
             """
-        #expect(try review(patch, rule: "resource-leak") == ["introduced 26 return -EINTR;"])
+        #expect(try review(patch, rule: "resource-leak") == ["introduced 25 return -EINTR;"])
     }
 
     /// Memory kept in a member of a local structure: the error path frees the structure but not the
@@ -88,7 +88,7 @@ import Testing
         let patch = """
             --- a/drivers/example.c
             +++ b/drivers/example.c
-            @@ -50,7 +50,13 @@ struct dev *attach(const struct cfg *cfg)
+            @@ -50,6 +50,12 @@ struct dev *attach(const struct cfg *cfg)
              \t} else {
              \t\tdev->priv = kmalloc(sizeof(struct priv), GFP_KERNEL);
             +\t\tif (!dev->priv)
@@ -101,7 +101,7 @@ import Testing
              \t\tdev->priv->users = 1;
              \t}
              
-            @@ -70,6 +76,8 @@ struct dev *attach(const struct cfg *cfg)
+            @@ -70,7 +76,9 @@ struct dev *attach(const struct cfg *cfg)
              \tif (setup(dev) < 0)
             -\t\tgoto error;
             +\t\tgoto err_remove;
@@ -113,7 +113,7 @@ import Testing
              \tkfree(dev);
              \treturn NULL;
             """
-        #expect(try review(patch, rule: "resource-leak") == ["introduced 85 return NULL;"])
+        #expect(try review(patch, rule: "resource-leak") == ["introduced 84 return NULL;"])
     }
 
     /// The patch reads through `ctx->owner` and only then tests the copy it made of it.
@@ -121,7 +121,7 @@ import Testing
         let patch = """
             --- a/kernel/example.c
             +++ b/kernel/example.c
-            @@ -10,7 +10,14 @@ static int attach_owner(struct ctx *ctx)
+            @@ -10,4 +10,11 @@ static int attach_owner(struct ctx *ctx)
              static int attach_owner(struct ctx *ctx)
              {
             -\treturn 0;
@@ -138,12 +138,35 @@ import Testing
         #expect(try review(patch, rule: "missing-null-check") == ["introduced 14 get_task_struct(ctx->owner);"])
     }
 
+    /// A callee that reads through an unchecked allocation oopses out of sight; the function's
+    /// own later use of it is named too.
+    @Test func everyUseAfterACalleeReadThroughAnUncheckedAllocation() throws {
+        let patch = """
+            --- a/drivers/example.c
+            +++ b/drivers/example.c
+            @@ -10,4 +10,9 @@ static int parse(struct item *item)
+             static int parse(struct item *item)
+             {
+            +\tif (!item->values) {
+            +\t\titem->values = kmalloc(8, GFP_KERNEL);
+            +\t\tstrcpy(item->values, "none");
+            +\t}
+            +\titem->multi = strchr(item->values, ',') != NULL;
+             \treturn 0;
+             }
+            """
+        #expect(try review(patch, rule: "missing-null-check") == [
+            "introduced 14 strcpy(item->values, \"none\");",
+            "introduced 16 item->multi = strchr(item->values, ',') != NULL;",
+        ])
+    }
+
     /// Tested first, then read through: nothing to say.
     @Test func aPointerTestedBeforeItIsReadThrough() throws {
         let patch = """
             --- a/kernel/example.c
             +++ b/kernel/example.c
-            @@ -10,7 +10,14 @@ static int attach_owner(struct ctx *ctx)
+            @@ -10,4 +10,11 @@ static int attach_owner(struct ctx *ctx)
              static int attach_owner(struct ctx *ctx)
              {
             -\treturn 0;
