@@ -57,7 +57,11 @@ public struct DereferenceBeforeTest: Sendable {
             let text = ConditionFacts.atom(condition.text)
             let atoms = Set((ConditionFacts.facts(condition: text, outcome: true)
                 + ConditionFacts.facts(condition: text, outcome: false)).map(\.atom))
+            // A dereference inside the test's own condition (`!p || strlen(p)`) is guarded by it:
+            // the graph evaluates every call of a condition before its outcome.
+            let conditionCallLines = Set(condition.calls.map(\.line))
             for (name, dereference) in state where atoms.contains(name) {
+                if dereference.line == condition.line || conditionCallLines.contains(dereference.line) { continue }
                 found.insert(Incident(pointer: dereference.pointer, testedAs: name, dereferenceLine: dereference.line,
                                       dereferencingCall: dereference.call, testLine: condition.line))
             }
@@ -141,6 +145,8 @@ public struct DereferenceBeforeTest: Sendable {
                 }
             }
             let pointer = String(text[start..<arrow.lowerBound])
+            // `&p->member` computes an address (XA_STATE(xas, &mapping->i_pages, …)): it reads nothing.
+            if start > text.startIndex, text[text.index(before: start)] == "&" { continue }
             guard NullFlow.isIdentifier(pointer) || NullFlow.isMemberPath(pointer),
                   let first = NullFlow.firstMention(of: pointer, in: text),
                   first.range.lowerBound == start,

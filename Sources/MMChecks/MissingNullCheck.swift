@@ -136,6 +136,18 @@ public struct MissingNullCheck: FunctionCheck {
             	return n;
             }
             """,
+            // The test guards the read in its own condition; taking a member's address reads nothing.
+            """
+            static int check_name(const char *name, struct foo *foo)
+            {
+            	struct list_head *head = &foo->list;
+            	if (!name || strlen(name) > 8)
+            		return -EINVAL;
+            	if (!foo)
+            		return -ENOENT;
+            	return list_empty(head);
+            }
+            """,
             // A member tested before use; a member whose structure is handed to a call, which
             // may set it up.
             """

@@ -504,8 +504,9 @@ private struct ResourceWalk {
     let graph: ControlFlowGraph
     let pairs: [ResourcePair]
     let variables: LifetimeVariables
-    /// Calls that only lock or read through what they are given (Rules/ lock primitives and
-    /// `dereferences`): handing them the object keeps nothing.
+    /// Calls that only unlock or read through what they are given (Rules/ release primitives and
+    /// `dereferences`): handing them the object keeps nothing. (Acquires are left out: a try-lock
+    /// that fails on a path is where a patch may mean to hand the object on.)
     let nonKeepingCalls: Set<String>
     let model: FunctionModel
     var statesAt: [Set<ResourceState>]
@@ -542,7 +543,8 @@ private struct ResourceWalk {
         self.pairs = pairs
         model = context.model
         variables = LifetimeVariables(model: context.model)
-        nonKeepingCalls = Set(context.facts.primitives.keys).union(context.facts.dereferencingCalls.keys)
+        nonKeepingCalls = Set(context.facts.primitives.values.filter { $0.action == .release }.map(\.function))
+            .union(context.facts.dereferencingCalls.keys)
         statesAt = Array(repeating: [], count: graph.nodes.count)
         var released = Set<String>()
         for call in context.model.body.allCalls {
@@ -765,8 +767,8 @@ private struct ResourceWalk {
             }
         }
         // Any other call that is given the object, or the structure holding it (`new` for
-        // `new->vm_file`), may keep it; a lock primitive or a call that only reads through its
-        // arguments (unlock_page(page), memset(buf, …)) does not.
+        // `new->vm_file`), may keep it; an unlock or a call that only reads through its arguments
+        // (unlock_page(page), memset(buf, …)) does not.
         if let name = call.functionName, nonKeepingCalls.contains(name) { return }
         for (key, resource) in state.held where !handled.contains(key) {
             // Freeing the structure that holds an owned reference (`kfree(ctx)` holding
