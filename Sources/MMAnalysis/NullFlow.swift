@@ -14,6 +14,9 @@ public struct NullSource: Sendable, Hashable {
     public var callee: String
     public var line: Int
     public var kind: Kind
+    /// A callee already read through it unchecked (reported there): later calls that read through
+    /// it are reported too, the function's own `p->` uses are not (one report per use of a kind).
+    public var readByCallee = false
 }
 
 /// What the walk met.
@@ -122,7 +125,8 @@ public struct NullFlow: Sendable {
         return copy
     }
 
-    private static func mark(_ statement: Statement) -> Statement {
+    /// Also the graph DereferenceBeforeTest walks.
+    static func mark(_ statement: Statement) -> Statement {
         switch statement {
         case .block(let items):
             // A variable declared in a block ends with it: a store to it before the end tells the
@@ -228,7 +232,7 @@ public struct NullFlow: Sendable {
                     let atom = ConditionFacts.atom(text)
                     return state.filter { !ResultFlow.mentions(atom, $0.variable) }
                 }
-                for source in state where source.kind != .errPointer {
+                for source in state where source.kind != .errPointer && !source.readByCallee {
                     if let line = dereferenceLine(of: source.variable, in: text, from: call.line) {
                         found.insert(NullIncident(kind: .dereference, source: source, line: line))
                         // One report per path is enough: the first use would already oops.
@@ -285,8 +289,17 @@ public struct NullFlow: Sendable {
                           arguments.indices.contains(where: { indices.contains($0) && arguments[$0] == v }),
                           source.kind != .errPointer {
                     // `memset(buf, 0, n)` reads and writes through `buf`: an unchecked NULL oopses.
-                    found.insert(NullIncident(kind: .dereference, source: source, line: call.line))
-                    state.remove(source)
+                    // The oops is inside the callee, out of this function's sight: later callees
+                    // that read through it are named too (a reviewer names each), so it stays tracked.
+                    var reported = source
+                    reported.readByCallee = false
+                    found.insert(NullIncident(kind: .dereference, source: reported, line: call.line))
+                    if !source.readByCallee {
+                        state.remove(source)
+                        var marked = source
+                        marked.readByCallee = true
+                        state.insert(marked)
+                    }
                 } else if arguments.contains("&" + v) {
                     state.remove(source)
                 } else if let tested = nullTestingHelpers[name],

@@ -87,6 +87,18 @@ public struct MissingNullCheck: FunctionCheck {
             	return pte;
             }
             """,
+            // Read through before the function's own NULL test of the same value (via a copy).
+            """
+            static int name_len(struct foo *foo)
+            {
+            	const char *name;
+            ↓	size_t n = strlen(foo->name);
+            	name = foo->name;
+            	if (!name)
+            		return -EINVAL;
+            	return n;
+            }
+            """,
             // NULL test of an ERR_PTR result, IS_ERR test of a NULL one.
             """
             int f(struct path *p, char *buf, struct cpt_context *ctx)
@@ -106,6 +118,36 @@ public struct MissingNullCheck: FunctionCheck {
             """,
         ],
         nonTriggering: [
+            // Tested before it is read through; read through on one path only; a new value before the test.
+            """
+            static int name_len(struct foo *foo, int quick)
+            {
+            	size_t n = 0;
+            	if (!foo->name)
+            		return -EINVAL;
+            	n = strlen(foo->name);
+            	if (quick)
+            		n += strlen(foo->alias);
+            	if (!foo->alias)
+            		return n;
+            	foo->name = lookup_name(foo);
+            	if (!foo->name)
+            		return -ENOENT;
+            	return n;
+            }
+            """,
+            // The test guards the read in its own condition; taking a member's address reads nothing.
+            """
+            static int check_name(const char *name, struct foo *foo)
+            {
+            	struct list_head *head = &foo->list;
+            	if (!name || strlen(name) > 8)
+            		return -EINVAL;
+            	if (!foo)
+            		return -ENOENT;
+            	return list_empty(head);
+            }
+            """,
             // A member tested before use; a member whose structure is handed to a call, which
             // may set it up.
             """
@@ -259,7 +301,26 @@ public struct MissingNullCheck: FunctionCheck {
                 message: message, notes: notes,
                 matchKey: "\(source.variable)|\(source.callee)|\(context.code(at: incident.line))"))
         }
-        return findings + removedNullTests(context)
+        return findings + removedNullTests(context) + dereferencesBeforeTests(context)
+    }
+
+    /// A pointer every path dereferences before the function tests it for NULL (itself or a copy):
+    /// the test says it can be NULL, so the dereference above it oopses first.
+    func dereferencesBeforeTests(_ context: FunctionContext) -> [SideFinding] {
+        let analysis = DereferenceBeforeTest(model: context.model, endsAtClosingBrace: context.endsAtClosingBrace,
+                                             dereferencingCalls: context.facts.dereferencingCalls,
+                                             noReturn: context.facts.noReturnCalls)
+        return analysis.incidents.map { incident in
+            let how = incident.dereferencingCall.map { "\($0)() reads through '\(incident.pointer)'" }
+                ?? "'\(incident.pointer)' is dereferenced"
+            let copy = incident.testedAs == incident.pointer ? "" : " (as '\(incident.testedAs)')"
+            return SideFinding(
+                rule: description.id, severity: description.severity, line: incident.dereferenceLine,
+                message: "can '\(incident.pointer)' be NULL here? \(how) before the function tests it for NULL\(copy): "
+                    + "the test comes too late",
+                notes: [SideNote(line: incident.testLine, message: "'\(incident.testedAs)' is tested for NULL here")],
+                matchKey: "tested-after|\(incident.pointer)|\(context.code(at: incident.dereferenceLine))")
+        }
     }
 
     /// A NULL test of a call's result that the patch removes while the new code still uses the

@@ -65,6 +65,41 @@ public struct ResourceLeakCheck: FunctionCheck {
             	put_page(p);
             }
             """,
+            // Memory kept in a member of a structure the function frees itself: freeing the
+            // structure on the error path loses it.
+            """
+            static struct dev *attach(struct cfg *cfg)
+            {
+            	struct dev *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+            	if (!dev)
+            		return NULL;
+            	dev->priv = kmalloc(sizeof(*dev->priv), GFP_KERNEL);
+            	if (!dev->priv)
+            		goto err;
+            	if (register_priv(dev->priv) < 0) {
+            		kfree(dev->priv);
+            		goto err;
+            	}
+            	if (setup(dev, cfg) < 0)
+            		goto err;
+            	return dev;
+            err:
+            	kfree(dev);
+            ↓	return NULL;
+            }
+            """,
+            // An error return that skips the exit label named after the object in use, whose
+            // acquire and release lie outside the code shown.
+            """
+            static int g(struct ctx *ctx)
+            {
+            	struct buf *buf = ctx_buf(ctx);
+            	if (mutex_lock_killable(&buf->lock))
+            ↓		return -EINTR;
+            	fill(buf);
+            	mutex_unlock(&buf->lock);
+            	goto out_buf;
+            """,
         ],
         nonTriggering: [
             // The allocation failed on the early return: nothing to free.
@@ -179,18 +214,31 @@ public struct ResourceLeakCheck: FunctionCheck {
         ])
 
     public func check(_ context: FunctionContext) -> [SideFinding] {
+        let skipped = skippedCleanupLabels(context)
         let pairs = context.facts.pairs
-        guard !pairs.isEmpty else { return [] }
+        guard !pairs.isEmpty else { return skipped }
         let calls = context.model.body.allCalls
         let taught = TaughtRelease.find(context: context, pairs: pairs)
         // Cheap exit: most functions take or drop nothing the pairs know, and the patch adds no
         // release to them.
         guard !taught.isEmpty || calls.contains(where: { call in
             pairs.contains { $0.acquire == call.functionName || $0.releases.contains(call.callee) }
-        }) else { return [] }
+        }) else { return skipped }
         var walk = ResourceWalk(context: context, pairs: pairs, taught: taught)
         walk.run()
-        return walk.findings(check: self, context: context)
+        return walk.findings(check: self, context: context) + skipped
+    }
+
+    /// Error returns that bypass an unseen exit label named after an object in use (SkippedCleanupLabel).
+    func skippedCleanupLabels(_ context: FunctionContext) -> [SideFinding] {
+        SkippedCleanupLabel.find(in: context.model).map { skip in
+            SideFinding(
+                rule: description.id, severity: description.severity, line: skip.returnLine,
+                message: "\(context.spokenFunction) returns here without going through '\(skip.label)', "
+                    + "where its other exits drop '\(skip.object)': is '\(skip.object)' leaked?",
+                notes: [SideNote(line: skip.firstUseLine, message: "'\(skip.object)' is in use from here")],
+                matchKey: "skips-label|\(skip.label)|\(context.code(at: skip.returnLine))")
+        }
     }
 }
 
@@ -303,10 +351,12 @@ private struct TaughtRelease: Hashable {
         }
         // A release that replaces a call the block removes, on the same object
         // (`free_unref_page(page)` → `__free_page(page)`), swaps one release for another.
-        func replacesCall(_ object: String, newLine: Int) -> Bool {
+        // `alsoCalled`: what the added goto's label still calls (`unlock_page(page); goto out;`
+        // → `goto out_page;` where out_page unlocks it too moves the call, it replaces nothing).
+        func replacesCall(_ object: String, newLine: Int, alsoCalled: Set<String> = []) -> Bool {
             guard let index = blockOf[newLine] else { return false }
             let block = blocks[index]
-            let addedCallees = Set(block.added.flatMap(Self.callees))
+            let addedCallees = Set(block.added.flatMap(Self.callees)).union(alsoCalled)
             return block.removed.contains { line in
                 LifetimeText.mentions(line, object) && Self.callees(line).contains { !addedCallees.contains($0) }
             }
@@ -341,7 +391,15 @@ private struct TaughtRelease: Hashable {
                           return false
                       }),
                       let released = must[labelNode] else { continue }
-                for (object, pairIndex) in released where knownBefore(object) && !replacesCall(object, newLine: jump.line) {
+                // The calls from the label to the next return.
+                var labelCalls = Set<String>()
+                for line in after.sourceLines.keys.sorted() where line > labelLine {
+                    let text = after.sourceLines[line] ?? ""
+                    labelCalls.formUnion(Self.callees(text))
+                    if CSyntax.tokens(text).contains("return") { break }
+                }
+                for (object, pairIndex) in released
+                where knownBefore(object) && !replacesCall(object, newLine: jump.line, alsoCalled: labelCalls) {
                     taught.insert(TaughtRelease(object: object, pairIndex: pairIndex, anchorLine: anchor))
                 }
             }
@@ -446,6 +504,10 @@ private struct ResourceWalk {
     let graph: ControlFlowGraph
     let pairs: [ResourcePair]
     let variables: LifetimeVariables
+    /// Calls that only unlock or read through what they are given (Rules/ release primitives and
+    /// `dereferences`): handing them the object keeps nothing. (Acquires are left out: a try-lock
+    /// that fails on a path is where a patch may mean to hand the object on.)
+    let nonKeepingCalls: Set<String>
     let model: FunctionModel
     var statesAt: [Set<ResourceState>]
     var leaks = Set<LeakSite>()
@@ -481,6 +543,8 @@ private struct ResourceWalk {
         self.pairs = pairs
         model = context.model
         variables = LifetimeVariables(model: context.model)
+        nonKeepingCalls = Set(context.facts.primitives.values.filter { $0.action == .release }.map(\.function))
+            .union(context.facts.dereferencingCalls.keys)
         statesAt = Array(repeating: [], count: graph.nodes.count)
         var released = Set<String>()
         for call in context.model.body.allCalls {
@@ -534,6 +598,18 @@ private struct ResourceWalk {
             if !found.isEmpty { result[start] = found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
         }
         return result
+    }
+
+    /// A member of a local structure the function frees itself (`state->internal` when it calls
+    /// kfree(state) and kfree(state->internal)): memory stored there dies with the structure unless
+    /// the structure is handed on, so it is followed like a local.
+    func ownedMember(_ object: String) -> Bool {
+        let holder = String(object.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+        guard !holder.isEmpty, object.hasPrefix(holder + "->"),
+              LifetimeText.isIdentifier(String(object.dropFirst(holder.count + 2))),
+              variables.isLocal(holder), !variables.parameters.contains(holder)
+        else { return false }
+        return releasedNames.contains(holder) && releasedNames.contains(object)
     }
 
     /// Adds the resources presumed taken in the unseen code at `node`.
@@ -634,6 +710,12 @@ private struct ResourceWalk {
             }
             return nil
         case .unknownEnd:
+            // The visible code ends, or jumps to a label out of sight, still owing what the patch
+            // releases at a point this path passed: the patch adding that release says nothing
+            // further along drops it (or the release would be a second one).
+            for resource in state.held.values where resource.taught && isTaughtLeak(resource, state: state, value: nil) {
+                leaks.insert(LeakSite(exitNode: node, resource: resource))
+            }
             return nil
         default:
             break
@@ -674,8 +756,10 @@ private struct ResourceWalk {
                                                   acquireCallee: pair.acquire, pairIndex: index)
                 handled.insert(object)
             case .returnValue:
-                // Only a result kept in a local is followed; one stored in a structure outlives us.
-                guard let object = Self.object(.returnValue, of: call), variables.isLocal(object) else { continue }
+                // Only a result kept in a local is followed; one stored in a structure outlives us,
+                // unless that structure is itself owned here (ownedMember).
+                guard let object = Self.object(.returnValue, of: call),
+                      variables.isLocal(object) || ownedMember(object) else { continue }
                 forget(object, in: &state, node: node)
                 state.held[object] = HeldResource(object: object, aliases: [object], acquireLine: call.line,
                                                   acquireCallee: pair.acquire, pairIndex: index)
@@ -683,7 +767,9 @@ private struct ResourceWalk {
             }
         }
         // Any other call that is given the object, or the structure holding it (`new` for
-        // `new->vm_file`), may keep it.
+        // `new->vm_file`), may keep it; an unlock or a call that only reads through its arguments
+        // (unlock_page(page), memset(buf, …)) does not.
+        if let name = call.functionName, nonKeepingCalls.contains(name) { return }
         for (key, resource) in state.held where !handled.contains(key) {
             // Freeing the structure that holds an owned reference (`kfree(ctx)` holding
             // `ctx->mm`) loses the reference; it hands nothing on.
@@ -709,6 +795,12 @@ private struct ResourceWalk {
         let value = LifetimeText.core(assignment.value)
         let stored = state.held.filter { _, resource in
             resource.aliases.contains { LifetimeText.storesObject(assignment.value, $0) }
+        }
+        // The structure holding a member object stored or copied: the member goes with it.
+        for (key, resource) in state.held where stored[key] == nil {
+            if let holder = resource.holder, LifetimeText.storesObject(assignment.value, holder) {
+                state.held[key]?.passed = true
+            }
         }
         forget(target, in: &state, node: node)
         for (key, resource) in stored where state.held[key] != nil {
@@ -811,7 +903,12 @@ private struct ResourceWalk {
         var findings: [SideFinding] = []
         var reported = Set<String>()
         for site in leaks.sorted(by: { ($0.exitNode, $0.resource.object) < ($1.exitNode, $1.resource.object) }) {
-            let exitLine = graph.nodes[site.exitNode].line
+            var exitLine = graph.nodes[site.exitNode].line
+            var leavesSight = false
+            if case .unknownEnd = graph.nodes[site.exitNode].action {
+                leavesSight = true
+                exitLine = lastStatementLine(atOrBefore: exitLine, context: context)
+            }
             let resource = site.resource
             let dedupe = "\(resource.object)@\(exitLine)"
             if !reported.insert(dedupe).inserted { continue }
@@ -831,7 +928,8 @@ private struct ResourceWalk {
             // A leak away from an exit: the only name of an owned object gets a new value.
             var isExit = false
             if case .exit = graph.nodes[site.exitNode].action { isExit = true }
-            let happens = isExit ? "returns here" : "overwrites its only pointer here"
+            let happens = isExit ? "returns here"
+                : leavesSight ? "leaves the code the patch shows here" : "overwrites its only pointer here"
             findings.append(SideFinding(
                 rule: check.description.id, severity: check.description.severity, line: exitLine,
                 message: "\(context.spokenFunction) \(happens) without \(releases) on \(what)"
@@ -841,6 +939,20 @@ private struct ResourceWalk {
                 notes: notes, matchKey: "\(resource.object)|\(context.code(at: exitLine))"))
         }
         return findings
+    }
+
+    /// The last line at or before `line` that holds a statement: where the visible code ends is
+    /// often a blank line or a closing brace.
+    private func lastStatementLine(atOrBefore line: Int, context: FunctionContext) -> Int {
+        var candidate = line
+        while let text = context.model.sourceLines[candidate] {
+            let trimmed = text.trimmingBlanks()
+            let isStatement = !trimmed.isEmpty && trimmed != "}" && !trimmed.hasSuffix(":")
+                && !trimmed.hasPrefix("/*") && !trimmed.hasPrefix("*") && !trimmed.hasPrefix("//")
+            if isStatement { return candidate }
+            candidate -= 1
+        }
+        return line
     }
 
     private func releaseLine(of resource: HeldResource, pair: ResourcePair, context: FunctionContext) -> Int? {

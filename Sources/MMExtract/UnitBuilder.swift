@@ -274,7 +274,13 @@ enum UnitBuilder {
                     } else {
                         let after = TokenAnalysis.next(tokenSlice, k).map { tokens[$0].text }
                         let opener: String
-                        if after == "else" { opener = "if (1) {" } else if after == "while" { opener = "do {" } else if sawCase { opener = "switch (0) {" } else if sawLoopUse { opener = "for (;;) {" } else { opener = "{" }
+                        // A plain block closed in the first hunk was opened before it, nearly always
+                        // by an `if` whose condition is out of sight: paths that skipped it reach the
+                        // code after the brace too (the model keeps a synthetic `if` with no
+                        // condition). After a gap between hunks the block may as well belong to
+                        // another function than the one continued, so it stays a plain block there.
+                        let skippable = segmentIndex == 0 ? "if (1) {" : "{"
+                        if after == "else" { opener = "if (1) {" } else if after == "while" { opener = "do {" } else if sawCase { opener = "switch (0) {" } else if sawLoopUse { opener = "for (;;) {" } else { opener = skippable }
                         openers.append(opener)
                         sawLoopUse = false; sawCase = false
                     }

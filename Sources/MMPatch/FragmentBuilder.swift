@@ -199,7 +199,10 @@ struct FragmentScanner {
         var first: Int?
         for (index, line) in masked.enumerated() where !line.isPreprocessor && !line.code.trimmed.isEmpty {
             if first == nil { first = index }
-            if let byte = line.code.utf8.first, byte == 0x20 || byte == 0x09 { indented = true }
+            // A tab or two blanks of indentation: one blank alone is what mail leaves of lost
+            // indentation (or a space-stuffed column 0), not a nesting level.
+            let lead = line.code.utf8.prefix { $0 == 0x20 || $0 == 0x09 }
+            if lead.contains(0x09) || lead.count >= 2 { indented = true }
         }
         self.indentationKnown = indented
         self.firstCodeLine = first
@@ -274,7 +277,15 @@ struct FragmentScanner {
             } else {
                 // Entered mid-function at relative depth 0: a brace below that in column 0 is the
                 // function's own (kernel style); without indentation any brace below the start is.
-                ends = depth < 0 && (!indentationKnown || entries[line].line.text.utf8.first == UInt8(ascii: "}"))
+                // One blank before the brace is mail space-stuffing (format=flowed quoting adds
+                // one to every line that starts with a blank), not kernel indentation.
+                let text = entries[line].line.text.utf8
+                let columnZero = text.first == UInt8(ascii: "}")
+                    || (text.first == 0x20 && text.dropFirst().first == UInt8(ascii: "}"))
+                // Without indentation a brace below the start is the function's own unless
+                // statements follow it, which only a function body holds.
+                ends = depth < 0 && (indentationKnown ? columnZero : !statementFollows(line))
+                if depth < 0 && !ends { depth = 0 }
             }
             if ends {
                 finish(at: line, endsAtBrace: true)
@@ -282,6 +293,16 @@ struct FragmentScanner {
                 aggregateDepth = 0
             }
         }
+    }
+
+    /// The next code line after `line` is a statement (`if (…)`, `x = …;`, `return …;`).
+    private func statementFollows(_ line: Int) -> Bool {
+        for index in (line + 1)..<masked.count where !masked[index].isPreprocessor {
+            let code = masked[index].code.trimmed
+            if code.isEmpty { continue }
+            return Self.isDefinitelyStatement(code)
+        }
+        return false
     }
 
     private mutating func scanOutside(_ byte: UInt8, line: Int) {
@@ -379,8 +400,12 @@ struct FragmentScanner {
             let indented = raw.utf8.first == 0x20 || raw.utf8.first == 0x09
             if code.hasPrefix("}") {
                 let rest = String(code.dropFirst()).trimmed
-                // `};` or `} name;` closes a struct or an initialiser; `} while (…);` a loop.
-                if rest.hasPrefix(";") || (rest.hasSuffix(";") && !rest.hasPrefix("while")) { return false }
+                // `};` or `} name;` closes a struct or an initialiser; `} while (…);` a loop. Indented
+                // under a hunk header that names a function, it closes a local initialiser
+                // (`struct mm_walk walk = { … };`).
+                if rest.hasPrefix(";") || (rest.hasSuffix(";") && !rest.hasPrefix("while")) {
+                    return indented && sectionFunction != nil
+                }
                 return true
             }
             if code == "{" { return false }
@@ -395,6 +420,9 @@ struct FragmentScanner {
                 continue
             }
             if Self.isLabel(code) || Self.isDefinitelyStatement(code) { return true }
+            // The tail of a statement or list begun before the hunk (`i, name);` after
+            // `pr_info(…,`) says nothing by itself: read on.
+            if code.hasSuffix(",") || closes > opens { continue }
             // A hunk that lost all its indentation (a flattened page rebuilt): a declaration such as
             // `struct anon_vma_chain *vmac;` may be a block's as well as the file's; read on.
             if !indentationKnown, code.hasSuffix(";"), !code.contains("(") { continue }
