@@ -154,6 +154,15 @@ public enum ConditionFacts {
 
     /// A value a variable can be set to and compared with as a state: `M_PARTIAL`, `SCAN_FAIL`, `2`.
     static func isStateConstant(_ text: String) -> Bool {
+        // Asked for both sides of every known equality at every merge of the lock walk: ASCII
+        // text is decided on its bytes, the same way.
+        if let first = text.utf8.first, text.utf8.allSatisfy({ $0 < 0x80 }) {
+            func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+            func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+            if isDigit(first) { return text.utf8.allSatisfy(isDigit) }
+            return (isUpper(first) || first == 0x5F) && text.utf8.contains(where: isUpper)
+                && text.utf8.allSatisfy { isUpper($0) || isDigit($0) || $0 == 0x5F }
+        }
         guard let first = text.first else { return false }
         if first.isNumber { return text.allSatisfy(\.isNumber) }
         return (first.isUppercase || first == "_") && text.contains(where: \.isUppercase)
@@ -171,12 +180,23 @@ public enum ConditionFacts {
     /// The constants a path knows its variables hold (from `valueFact`s), by variable.
     static func knownValues(_ facts: Set<Fact>) -> [String: String] {
         var result: [String: String] = [:]
-        for fact in facts where fact.value && fact.atom.contains("==") {
+        // `==` looked for in the bytes: Foundation's contains() was most of the cost of the lock
+        // walk's merges.
+        for fact in facts where fact.value && containsEquals(fact.atom) {
             guard let parts = splitTopLevel(fact.atom, separator: "=="), parts.count == 2 else { continue }
             if isStateConstant(parts[0]), !isStateConstant(parts[1]) { result[parts[1]] = parts[0] }
             if isStateConstant(parts[1]), !isStateConstant(parts[0]) { result[parts[0]] = parts[1] }
         }
         return result
+    }
+
+    static func containsEquals(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "=") && previous == UInt8(ascii: "=") { return true }
+            previous = byte
+        }
+        return false
     }
 
     /// What a condition evaluates to on a path that knows these variables' constant values

@@ -154,6 +154,11 @@ struct StubSet {
 
 enum UnitBuilder {
     static func isAllCaps(_ s: String) -> Bool {
+        // Asked for every identifier of every hunk: ASCII names are decided on their bytes.
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            guard s.utf8.count >= 2, s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return false }
+            return s.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+        }
         guard s.count >= 2, s.contains(where: { $0.isUppercase }) else { return false }
         return s.allSatisfy { ($0.isUppercase && $0.isASCII) || $0.isNumber || $0 == "_" }
     }

@@ -191,6 +191,25 @@ public struct GfpFlags: Sendable, Hashable {
 
     /// true: sleeps, false: never sleeps, nil: the text names no flag the rules know (a variable).
     public func sleeps(_ argument: String) -> Bool? {
+        // Asked for every argument of every call a patch makes: in ASCII (nearly always) the
+        // words are read off the bytes, each looked up as it ends, with no Character work.
+        if argument.utf8.allSatisfy({ $0 < 0x80 }) {
+            var sawAtomic = false
+            var sawSleeping = false
+            var word: [UInt8] = []
+            for byte in argument.utf8 + [0x20] {
+                let isWordByte = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
+                    || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
+                if isWordByte { word.append(byte); continue }
+                if !word.isEmpty {
+                    let text = String(decoding: word, as: UTF8.self)
+                    if atomic.contains(text) { sawAtomic = true }
+                    if sleeping.contains(text) { sawSleeping = true }
+                    word.removeAll(keepingCapacity: true)
+                }
+            }
+            return sawAtomic ? false : sawSleeping ? true : nil
+        }
         var words = Set<String>()
         var word = ""
         for char in argument + " " {
@@ -269,7 +288,7 @@ public struct KernelFacts: Sendable {
             // GFP_KERNEL)`, `xa_store(…, GFP_KERNEL)`) may sleep in the allocator, whatever it is.
             // Only flags handed directly count: `first_zones_zonelist(node_zonelist(n, GFP_KERNEL), …)`
             // passes a zonelist, and the inner call is judged on its own.
-            return arguments.contains { !$0.contains("(") && gfp.sleeps($0) == true }
+            return arguments.contains { !$0.utf8.contains(UInt8(ascii: "(")) && gfp.sleeps($0) == true }
         }
         if effect.sleeps { return true }
         guard let index = effect.gfpArgument, index < arguments.count else { return false }

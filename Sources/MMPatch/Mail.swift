@@ -13,8 +13,9 @@ struct MailHeaders: Sendable {
     var fields: [HeaderField]
 
     func value(_ name: String) -> String? {
-        let wanted = lowercasedASCII(name)
-        return fields.first { lowercasedASCII($0.name) == wanted }?.value
+        // Compared in place: lower-casing every field's name for every lookup was a tenth of
+        // the instructions of a scan of mail without patches.
+        fields.first { $0.name.utf8.count == name.utf8.count && hasPrefixIgnoringCase($0.name, name) }?.value
     }
 }
 

@@ -135,10 +135,8 @@ public struct ScanReport: Sendable {
                                         ORDER BY mp.quoted, x.month, x.key LIMIT 1)
             ORDER BY fm.month DESC, fm.file, fm.line, fm.rule LIMIT ?
             """, arguments: [limit])
-        let decoder = JSONDecoder()
         for row in listed {
-            let json: String = row[0]
-            let finding = try decoder.decode(Finding.self, from: Data(json.utf8))
+            let finding = try StoredCoding.decodeFinding(row[0])
             rows.append(Row(finding: finding, month: row[1], messageKey: row[2], messageID: row[3],
                             subject: row[4], author: row[5], agreed: row[6]))
         }
@@ -160,7 +158,6 @@ public struct ScanReport: Sendable {
     }
 
     static func emailReview(_ db: Database, messageKey: String, toolVersion: String) throws -> String {
-        let decoder = JSONDecoder()
         var patches: [Patch] = []
         var findings: [Finding] = []
         let rows = try GRDB.Row.fetchAll(db, sql: """
@@ -169,13 +166,12 @@ public struct ScanReport: Sendable {
             """, arguments: [messageKey])
         for row in rows {
             let hash: String = row[0]
-            let json: String = row[1]
-            var patch = try decoder.decode(Patch.self, from: Data(json.utf8))
+            var patch = try StoredCoding.decodePatch(row[1])
             patch.origin.index = patches.count
             patches.append(patch)
             for findingJSON in try String.fetchAll(db, sql: "SELECT finding_json FROM findings WHERE patch_hash = ?",
                                                    arguments: [hash]) {
-                var finding = try decoder.decode(Finding.self, from: Data(findingJSON.utf8))
+                var finding = try StoredCoding.decodeFinding(findingJSON)
                 finding.patch = patch.origin
                 findings.append(finding)
             }

@@ -7,10 +7,12 @@ import MMCore
 /// - messages: one row per message (content hash key, Message-ID, In-Reply-To, References,
 ///   thread, subject, author, date, month, list, where it was read, failure reason, the analysis it
 ///   was stored with);
-/// - patches: one row per distinct patch (content hash, subject, files, the patch as JSON for the
-///   report's email reviews, the analysis it was reviewed with — NULL until reviewed);
+/// - patches: one row per distinct patch (content hash, subject, files, the patch for the report's
+///   email reviews in StoredCoding's encoding — JSON in databases written before it, which the
+///   report still reads, hence the column's name —, the analysis it was reviewed with — NULL until
+///   reviewed);
 /// - message_patches: which message carries which patch (posted or quoted);
-/// - findings: what mmreview found in a patch;
+/// - findings: what mmreview found in a patch (finding_json: the whole finding, encoded as the patch);
 /// - reply_comments: a reply's comment under a quoted diff line; joined with findings on the
 ///   code line it tells where mmreview and the reviewers agree.
 /// A message is written together with its patches, findings and comments in one transaction,
@@ -164,7 +166,7 @@ public final class ScanStore: Sendable {
     }
 
     private func insert(_ finding: Finding, patch: String, db: Database) throws {
-        let json = String(decoding: try JSONEncoder().encode(finding), as: UTF8.self)
+        let json = StoredCoding.encode(finding)
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO findings(patch_hash, rule, severity, status, file, line, function, code,
                 message, finding_json)

@@ -70,12 +70,13 @@ public struct Scanner {
     }
 
     public func run(stop: StopFlag) throws(ScanError) -> ScanSummary {
-        let facts: KernelFacts
+        let facts = LazyFacts(rulesDirectory: options.rulesDirectory)
         let rules: String
         do {
-            let loader = FactsLoader()
-            facts = try options.rulesDirectory.map { try loader.bundled(extendedBy: $0) } ?? loader.bundled()
-            rules = try loader.fingerprint(extendedBy: options.rulesDirectory)
+            rules = try FactsLoader().fingerprint(extendedBy: options.rulesDirectory)
+            // The user's rules are read now so that a mistake in them stops the scan before it
+            // starts; the bundled ones, which cannot be wrong, when the first patch needs them.
+            if options.rulesDirectory != nil { _ = try facts.get() }
         } catch {
             throw ScanError.usage("bad rules: \(error)")
         }
@@ -117,17 +118,16 @@ public struct Scanner {
             workers.enter()
             Thread.detachNewThread {
                 defer { workers.leave() }
-                let reviewer: Reviewer
-                do {
-                    reviewer = try Reviewer(facts: facts)
-                } catch {
-                    failures.add("cannot start libclang: \(error)")
-                    stop.raise()
-                    while inbox.pop() != nil {}
-                    return
-                }
+                let reviewer = WorkerReviewer(facts: facts)
                 while let message = inbox.pop() {
-                    if let record = work.analyse(message, reviewer: reviewer) { results.push(record) }
+                    do throws(ScanError) {
+                        if let record = try work.analyse(message, reviewer: reviewer) { results.push(record) }
+                    } catch {
+                        failures.add(error.description)
+                        stop.raise()
+                        while inbox.pop() != nil {}
+                        return
+                    }
                 }
             }
         }
@@ -160,6 +160,59 @@ public struct Scanner {
     }
 }
 
+/// The kernel facts, read once by the first worker that meets a patch: mail without a patch
+/// never needs them, and reading the bundled rules was a sixth of a scan's start-up.
+final class LazyFacts: @unchecked Sendable {
+    // @unchecked: `loaded` is only touched under `lock`.
+    private let lock = NSLock()
+    private let rulesDirectory: String?
+    private var loaded: Result<KernelFacts, FactsError>?
+
+    init(rulesDirectory: String?) {
+        self.rulesDirectory = rulesDirectory
+    }
+
+    func get() throws(FactsError) -> KernelFacts {
+        lock.lock()
+        defer { lock.unlock() }
+        if loaded == nil {
+            let loader = FactsLoader()
+            loaded = Result { () throws(FactsError) -> KernelFacts in
+                if let rulesDirectory { return try loader.bundled(extendedBy: rulesDirectory) }
+                return try loader.bundled()
+            }
+        }
+        return try loaded!.get()
+    }
+}
+
+/// A worker's Reviewer, made when its first patch comes (a libclang index and the rules are
+/// start-up cost that mail without a patch never needs). Not Sendable, like the Reviewer: one
+/// per worker thread.
+final class WorkerReviewer {
+    private let facts: LazyFacts
+    private var reviewer: Reviewer?
+
+    init(facts: LazyFacts) {
+        self.facts = facts
+    }
+
+    /// Throws the reason the scan cannot go on.
+    func get() throws(ScanError) -> Reviewer {
+        if let reviewer { return reviewer }
+        let made: Reviewer
+        do {
+            made = try Reviewer(facts: try facts.get())
+        } catch let error as FactsError {
+            throw .usage("bad rules: \(error)")
+        } catch {
+            throw .usage("cannot start libclang: \(error)")
+        }
+        reviewer = made
+        return made
+    }
+}
+
 /// Errors from threads that end the scan (the database cannot be written, libclang cannot start).
 final class FailureBox: @unchecked Sendable {
     // @unchecked: `errors` is only touched under `lock`.
@@ -188,7 +241,8 @@ struct MessageWork: Sendable {
     var claims: PatchClaims
     var progress: ScanProgress
 
-    func analyse(_ message: ArchivedMessage, reviewer: Reviewer) -> MessageRecord? {
+    /// Throws only what ends the scan (libclang cannot start).
+    func analyse(_ message: ArchivedMessage, reviewer: WorkerReviewer) throws(ScanError) -> MessageRecord? {
         let key = ContentHash.of(message.bytes)
         if let shard, !shard.contains(messageID: Self.messageID(in: message.bytes) ?? key) { return nil }
         progress.update { $0.messagesRead += 1 }
@@ -213,18 +267,13 @@ struct MessageWork: Sendable {
         for patch in content.patches {
             let hash = MessageFacts.patchHash(patch)
             guard seen.insert(hash).inserted else { continue }
-            let json: String
-            do {
-                json = String(decoding: try JSONEncoder().encode(patch), as: UTF8.self)
-            } catch {
-                return failed(key, message, "cannot encode a patch: \(error)")
-            }
+            let json = StoredCoding.encode(patch)
             var patchRecord = PatchRecord(hash: hash, subject: patch.origin.subject,
                                           files: patch.files.map(\.displayPath).joined(separator: " "),
                                           json: json, quoted: patch.origin.quoted, findings: nil)
             let already = (try? store.isReviewed(patch: hash, analysis: analysis)) ?? false
             if !already && claims.claim(hash) {
-                let findings = reviewer.review(patches: [patch]).findings
+                let findings = try reviewer.get().review(patches: [patch]).findings
                 patchRecord.findings = findings
                 reviewed += 1
                 found += findings.count
