@@ -263,18 +263,28 @@ public struct FactsLoader: Sendable {
         return result
     }
 
-    /// `operations`: calls through function pointers whose contract releases an argument's lock.
-    private func parseOperations(_ value: Any, file: String) throws(FactsError) -> [LockOperation] {
+    /// A section that is a list of mappings, each named by its `key` field: the name and a reader whose
+    /// errors say "<noun> '<name>'" (or "<noun> #N" while the name itself is missing or wrong).
+    private func namedEntries(_ value: Any, file: String, section: String, noun: String,
+                              key: String) throws(FactsError) -> [(String, FieldReader)] {
         guard let list = value as? [Any] else {
-            throw FactsError(file: file, entry: "operations", field: "operations", message: "expected a list")
+            throw FactsError(file: file, entry: section, field: section, message: "expected a list")
         }
-        var result: [LockOperation] = []
+        var entries: [(String, FieldReader)] = []
         for (index, item) in list.enumerated() {
             guard let map = item as? [String: Any] else {
-                throw FactsError(file: file, entry: "operation #\(index + 1)", field: "", message: "expected a mapping")
+                throw FactsError(file: file, entry: "\(noun) #\(index + 1)", field: "", message: "expected a mapping")
             }
-            let called = try FieldReader(map: map, file: file, entry: "operation #\(index + 1)").string("called")
-            let reader = FieldReader(map: map, file: file, entry: "operation '\(called)'")
+            let name = try FieldReader(map: map, file: file, entry: "\(noun) #\(index + 1)").string(key)
+            entries.append((name, FieldReader(map: map, file: file, entry: "\(noun) '\(name)'")))
+        }
+        return entries
+    }
+
+    /// `operations`: calls through function pointers whose contract releases an argument's lock.
+    private func parseOperations(_ value: Any, file: String) throws(FactsError) -> [LockOperation] {
+        var result: [LockOperation] = []
+        for (called, reader) in try namedEntries(value, file: file, section: "operations", noun: "operation", key: "called") {
             try reader.rejectUnknown(["called", "struct", "action", "lock", "member", "class", "kind", "always", "source"])
             let action: LockAction = try reader.enumValue("action")
             guard action == .release else { throw reader.error("action", "only 'release' is accepted for an operation") }
@@ -362,16 +372,8 @@ public struct FactsLoader: Sendable {
     }
 
     private func parseCalls(_ value: Any, file: String) throws(FactsError) -> [CallFact] {
-        guard let list = value as? [Any] else {
-            throw FactsError(file: file, entry: "calls", field: "calls", message: "expected a list")
-        }
         var result: [CallFact] = []
-        for (index, item) in list.enumerated() {
-            guard let map = item as? [String: Any] else {
-                throw FactsError(file: file, entry: "call #\(index + 1)", field: "", message: "expected a mapping")
-            }
-            let function = try FieldReader(map: map, file: file, entry: "call #\(index + 1)").string("function")
-            let reader = FieldReader(map: map, file: file, entry: "call '\(function)'")
+        for (function, reader) in try namedEntries(value, file: file, section: "calls", noun: "call", key: "function") {
             try reader.rejectUnknown(["function", "returns", "must_check", "may_drop", "stores_object", "dereferences",
                                       "source"])
             var dereferences = Set<Int>()
@@ -393,16 +395,8 @@ public struct FactsLoader: Sendable {
     }
 
     private func parsePairs(_ value: Any, file: String) throws(FactsError) -> [ResourcePair] {
-        guard let list = value as? [Any] else {
-            throw FactsError(file: file, entry: "pairs", field: "pairs", message: "expected a list")
-        }
         var result: [ResourcePair] = []
-        for (index, item) in list.enumerated() {
-            guard let map = item as? [String: Any] else {
-                throw FactsError(file: file, entry: "pair #\(index + 1)", field: "", message: "expected a mapping")
-            }
-            let acquire = try FieldReader(map: map, file: file, entry: "pair #\(index + 1)").string("acquire")
-            let reader = FieldReader(map: map, file: file, entry: "pair '\(acquire)'")
+        for (acquire, reader) in try namedEntries(value, file: file, section: "pairs", noun: "pair", key: "acquire") {
             try reader.rejectUnknown(["acquire", "object", "release", "release_object", "source"])
             let releases = try reader.stringList("release")
             if releases.isEmpty { throw reader.error("release", "missing: list the functions that drop it") }
@@ -415,16 +409,8 @@ public struct FactsLoader: Sendable {
     }
 
     private func parseAllocators(_ value: Any, file: String) throws(FactsError) -> [AllocatorFact] {
-        guard let list = value as? [Any] else {
-            throw FactsError(file: file, entry: "allocators", field: "allocators", message: "expected a list")
-        }
         var result: [AllocatorFact] = []
-        for (index, item) in list.enumerated() {
-            guard let map = item as? [String: Any] else {
-                throw FactsError(file: file, entry: "allocator #\(index + 1)", field: "", message: "expected a mapping")
-            }
-            let function = try FieldReader(map: map, file: file, entry: "allocator #\(index + 1)").string("function")
-            let reader = FieldReader(map: map, file: file, entry: "allocator '\(function)'")
+        for (function, reader) in try namedEntries(value, file: file, section: "allocators", noun: "allocator", key: "function") {
             try reader.rejectUnknown(["function", "size", "source"])
             var arguments: [Int] = []
             for text in try reader.stringList("size") {
@@ -447,16 +433,8 @@ public struct FactsLoader: Sendable {
     }
 
     private func parseClasses(_ value: Any, file: String) throws(FactsError) -> [LockClass] {
-        guard let list = value as? [Any] else {
-            throw FactsError(file: file, entry: "classes", field: "classes", message: "expected a list")
-        }
         var result: [LockClass] = []
-        for (index, item) in list.enumerated() {
-            guard let map = item as? [String: Any] else {
-                throw FactsError(file: file, entry: "class #\(index + 1)", field: "", message: "expected a mapping")
-            }
-            let name = try FieldReader(map: map, file: file, entry: "class #\(index + 1)").string("name")
-            let reader = FieldReader(map: map, file: file, entry: "class '\(name)'")
+        for (name, reader) in try namedEntries(value, file: file, section: "classes", noun: "class", key: "name") {
             try reader.rejectUnknown(["name", "members", "base_contains", "variables", "description"])
             result.append(LockClass(name: name,
                                     members: try reader.stringList("members"),
