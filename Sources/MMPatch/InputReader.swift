@@ -81,6 +81,9 @@ public struct InputReader: Sendable {
 
     private static func patchesInBody(_ body: [String], info: MessageInfo, name: String, firstIndex: Int,
                                       note: String?) -> [Patch] {
+        // Most list mail holds no diff: a diff starts at a line holding `diff --git `, `+++ ` or
+        // `@@ -` (DiffParser.startsFile), so without one the per-line parsing is skipped.
+        guard body.contains(where: mayStartDiff) else { return [] }
         let quoted = body.map(QuotedLine.init)
         var parser = DiffParser(lines: quoted)
         var previousEnd = 0
@@ -124,14 +127,49 @@ public struct InputReader: Sendable {
 
     /// `<a@b> <c@d>` (or separated by commas and folding) as ["a@b", "c@d"].
     static func messageIDs(_ value: String) -> [String] {
+        // On bytes: `<` and `>` are ASCII, and a References header can hold dozens of ids.
         var ids: [String] = []
-        var rest = Substring(value)
-        while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
-            let id = rest[rest.index(after: open)..<close].trimmed
+        let bytes = Array(value.utf8)
+        var index = 0
+        while let open = bytes[index...].firstIndex(of: 0x3C),
+              let close = bytes[(open + 1)...].firstIndex(of: 0x3E) {
+            let id = asciiString(bytes[(open + 1)..<close]).trimmed
             if !id.isEmpty { ids.append(id) }
-            rest = rest[rest.index(after: close)...]
+            index = close + 1
         }
         return ids
+    }
+
+    /// False only when the line holds none of the texts a diff's first line starts with (at any
+    /// quote depth): `diff --git `, `+++ ` (after `--- `) and `@@ -`.
+    static func mayStartDiff(_ line: String) -> Bool {
+        var line = line  // withUTF8 may make a bridged string's storage contiguous
+        return line.withUTF8(containsDiffStart)
+    }
+
+    private static let gitHeader = Array("diff --git ".utf8)
+
+    private static func containsDiffStart(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x40:  // "@@ -"
+                if index + 3 < bytes.count, bytes[index + 1] == 0x40, bytes[index + 2] == 0x20,
+                   bytes[index + 3] == 0x2D { return true }
+            case 0x2B:  // "+++ "
+                if index + 3 < bytes.count, bytes[index + 1] == 0x2B, bytes[index + 2] == 0x2B,
+                   bytes[index + 3] == 0x20 { return true }
+            case 0x64:  // "diff --git "
+                if index + gitHeader.count <= bytes.count,
+                   UnsafeBufferPointer(rebasing: bytes[index..<(index + gitHeader.count)]).elementsEqual(gitHeader) {
+                    return true
+                }
+            default:
+                break
+            }
+            index += 1
+        }
+        return false
     }
 
     /// The text before the diff, quote markers removed. For a quoted patch only the lines quoted

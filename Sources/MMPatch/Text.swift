@@ -6,6 +6,8 @@
 /// kept; a final LF does not produce an extra empty line.
 func splitByteLines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
     var lines: [ArraySlice<UInt8>] = []
+    // Counted first: growing the array copies (and retains) every slice already in it.
+    lines.reserveCapacity(bytes.withUnsafeBufferPointer { $0.count(where: { $0 == 0x0A }) } + 1)
     var start = bytes.startIndex
     var index = bytes.startIndex
     while index < bytes.endIndex {
@@ -28,8 +30,36 @@ func splitByteLines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
 /// Splits a decoded text into lines (LF, CRLF). Works on the UTF-8 view: splitting a Swift String
 /// by Character would keep "\r\n" together as one grapheme.
 func splitTextLines(_ text: String) -> [String] {
-    let bytes = Array(text.utf8)
-    return splitByteLines(bytes[...]).map { String(decoding: $0, as: UTF8.self) }
+    var text = text  // withUTF8 may make a bridged string's storage contiguous
+    return text.withUTF8(decodeUTF8Lines)
+}
+
+/// The lines of UTF-8 text split as splitByteLines splits them (LF, with a CR before it dropped),
+/// each decoded straight from the buffer.
+private func decodeUTF8Lines(_ bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+    var lines: [String] = []
+    var start = 0
+    func add(_ end: Int) {
+        var end = end
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+    }
+    for index in 0..<bytes.count where bytes[index] == 0x0A {
+        add(index)
+        start = index + 1
+    }
+    if start < bytes.count { add(bytes.count) }
+    return lines
+}
+
+/// decodeText, then splitTextLines. UTF-8 is decoded line by line: a line feed never belongs to
+/// a multi-byte sequence, so this gives the same lines (and the same U+FFFD repairs) without
+/// building the whole text first.
+func decodeTextLines(_ bytes: [UInt8], charset: String?) -> [String] {
+    if isSingleByteCharset(charset) && !isValidUTF8(bytes) {
+        return splitTextLines(decodeText(bytes, charset: charset))
+    }
+    return bytes.withUnsafeBufferPointer(decodeUTF8Lines)
 }
 
 /// Joins byte lines with LF.
@@ -89,15 +119,28 @@ func lowercasedASCII(_ text: String) -> String {
 /// sequences become U+FFFD instead of failing. ISO-8859-1 and its relatives map bytes to code
 /// points directly (windows-1252's 0x80–0x9F punctuation is rare in patches and maps the same way).
 func decodeText(_ bytes: some Collection<UInt8>, charset: String?) -> String {
-    let name = lowercasedASCII(charset ?? "utf-8").trimmed
-    let singleByte = ["iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso-8859-15",
-                      "iso8859-15", "windows-1252", "cp1252", "us-ascii", "ascii"]
-    if singleByte.contains(name) && !isValidUTF8(bytes) {
-        var scalars = String.UnicodeScalarView()
-        for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
-        return String(scalars)
+    if isSingleByteCharset(charset) && !isValidUTF8(bytes) {
+        // Each byte is its own code point: below 0x80 one UTF-8 byte, above it two.
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.count + bytes.count / 4)
+        for byte in bytes {
+            if byte < 0x80 {
+                utf8.append(byte)
+            } else {
+                utf8.append(0xC0 | (byte >> 6))
+                utf8.append(0x80 | (byte & 0x3F))
+            }
+        }
+        return String(decoding: utf8, as: UTF8.self)
     }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+private func isSingleByteCharset(_ charset: String?) -> Bool {
+    guard let charset else { return false }
+    let singleByte = ["iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso-8859-15",
+                      "iso8859-15", "windows-1252", "cp1252", "us-ascii", "ascii"]
+    return singleByte.contains(lowercasedASCII(charset).trimmed)
 }
 
 func isValidUTF8(_ bytes: some Collection<UInt8>) -> Bool {

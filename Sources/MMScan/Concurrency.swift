@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A first-in first-out queue between threads with a fixed capacity: `push` waits while it is
 /// full, which is what keeps a scan's memory bounded when readers outrun the reviewers.
@@ -49,23 +50,16 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
 
 /// Raised by Ctrl-C (or a test) to end a scan early: readers stop, what was read is finished and
 /// committed.
-public final class StopFlag: @unchecked Sendable {
-    // @unchecked: `raised` is only touched under `lock`.
-    private let lock = NSLock()
-    private var raised = false
+public final class StopFlag: Sendable {
+    // An atomic, not a lock: the archive reader asks once per line.
+    private let raised = Atomic<Bool>(false)
 
     public init() {}
 
-    public var isRaised: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return raised
-    }
+    public var isRaised: Bool { raised.load(ordering: .acquiring) }
 
     public func raise() {
-        lock.lock()
-        raised = true
-        lock.unlock()
+        raised.store(true, ordering: .releasing)
     }
 }
 

@@ -29,6 +29,13 @@ struct ContentHash {
         return hash.hex
     }
 
+    /// The same hash, read through a buffer (no bounds checks): every archived message is hashed.
+    static func of(_ bytes: [UInt8]) -> String {
+        var hash = ContentHash()
+        bytes.withUnsafeBufferPointer { hash.add($0) }
+        return hash.hex
+    }
+
     private static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits

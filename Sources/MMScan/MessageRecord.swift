@@ -96,32 +96,47 @@ enum MessageFacts {
     /// followed (blank lines aside) by the reply's own text.
     static func comments(_ body: [String]) -> [ReplyComment] {
         var found: [ReplyComment] = []
-        var lastQuotedCode: String?
+        // Only the quoted line just above a comment counts, so its code is worked out only then.
+        var lastQuoted: Substring?
         var index = 0
         while index < body.count {
             let (depth, text) = quoteDepth(body[index])
             if depth > 0 {
-                lastQuotedCode = diffCode(text)
+                lastQuoted = text
                 index += 1
                 continue
             }
-            if text.trimmingCharacters(in: .whitespaces).isEmpty {
+            if trimmedOfSpaces(text).isEmpty {
                 index += 1
                 continue
             }
             // Reply text: it comments on the quoted diff line just above, if any.
             var comment: [String] = []
-            while index < body.count, quoteDepth(body[index]).depth == 0,
-                  !body[index].trimmingCharacters(in: .whitespaces).isEmpty {
-                if comment.count < 6 { comment.append(body[index].trimmingCharacters(in: .whitespaces)) }
+            while index < body.count, quoteDepth(body[index]).depth == 0 {
+                let line = trimmedOfSpaces(body[index][...])
+                if line.isEmpty { break }
+                if comment.count < 6 { comment.append(line) }
                 index += 1
             }
-            if let code = lastQuotedCode, !code.isEmpty {
+            if let code = lastQuoted.flatMap(diffCode), !code.isEmpty {
                 found.append(ReplyComment(code: code, comment: comment.joined(separator: "\n")))
             }
-            lastQuotedCode = nil
+            lastQuoted = nil
         }
         return found
+    }
+
+    /// The text without leading and trailing tabs and space separators (what Foundation's
+    /// `trimmingCharacters(in: .whitespaces)` removes, without its cost on every line of a reply).
+    static func trimmedOfSpaces(_ text: Substring) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            if scalar.isASCII { return scalar == " " || scalar == "\t" }
+            return scalar.properties.generalCategory == .spaceSeparator
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+              let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(scalars[first...last])
     }
 
     private static func quoteDepth(_ line: String) -> (depth: Int, text: Substring) {
@@ -139,7 +154,7 @@ enum MessageFacts {
     private static func diffCode(_ text: Substring) -> String? {
         guard let marker = text.first, marker == "+" || marker == "-" || marker == " " else { return nil }
         if text.hasPrefix("+++") || text.hasPrefix("---") { return nil }
-        let code = text.dropFirst().trimmingCharacters(in: .whitespaces)
+        let code = trimmedOfSpaces(text.dropFirst())
         return code.isEmpty ? nil : code
     }
 }
