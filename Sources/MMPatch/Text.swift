@@ -2,22 +2,38 @@
 // Everything here works on arrays of bytes or lines so that the cost stays linear in the input
 // size (no repeated slicing of one big String).
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits bytes into lines at LF and drops a CR right before the LF. A last line without LF is
 /// kept; a final LF does not produce an extra empty line.
 func splitByteLines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-    var lines: [ArraySlice<UInt8>] = []
-    // Counted first: growing the array copies (and retains) every slice already in it.
-    lines.reserveCapacity(bytes.withUnsafeBufferPointer { $0.count(where: { $0 == 0x0A }) } + 1)
-    var start = bytes.startIndex
-    var index = bytes.startIndex
-    while index < bytes.endIndex {
-        if bytes[index] == 0x0A {
-            var end = index
-            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
-            lines.append(bytes[start..<end])
-            start = index + 1
+    // The line feeds are found through the buffer (no bounds check per byte: every byte of every
+    // archived message passes here), then the slices are cut.
+    let base = bytes.startIndex
+    let newlines: [Int] = bytes.withUnsafeBufferPointer { buffer in
+        var found: [Int] = []
+        guard let first = buffer.baseAddress else { return found }
+        var from = first
+        let end = first + buffer.count
+        while from < end, let hit = memchr(UnsafeRawPointer(from), 0x0A, end - from) {
+            let newline = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self))
+            found.append(base + (newline - first))
+            from = newline + 1
         }
-        index += 1
+        return found
+    }
+    var lines: [ArraySlice<UInt8>] = []
+    lines.reserveCapacity(newlines.count + 1)
+    var start = base
+    for newline in newlines {
+        var end = newline
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        lines.append(bytes[start..<end])
+        start = newline + 1
     }
     if start < bytes.endIndex {
         var end = bytes.endIndex

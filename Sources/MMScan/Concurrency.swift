@@ -39,6 +39,23 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return item
     }
 
+    /// Up to `limit` items in order, waiting for the first; empty once the queue is closed and
+    /// empty.
+    func pop(upTo limit: Int) -> [Element] {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count == head && !closed { condition.wait() }
+        let end = min(items.count, head + max(1, limit))
+        let taken = Array(items[head..<end])
+        head = end
+        if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return taken
+    }
+
     /// No more pushes: consumers drain what is left, then get nil.
     func close() {
         condition.lock()

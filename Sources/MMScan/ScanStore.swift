@@ -74,13 +74,17 @@ public final class ScanStore: Sendable {
 
     // MARK: Lookups (workers, concurrently with the writer)
 
-    /// True when the message is stored with this analysis (nothing to do on a rerun).
-    func isStored(key: String, analysis: String) throws -> Bool {
-        // One SELECT needs no snapshot: unsafeRead skips the per-read transaction, which cost
-        // more than the query itself when every message of an archive is looked up.
-        try pool.unsafeRead { db in
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM messages WHERE key = ? AND analysis = ?"),
-                              arguments: [key, analysis]) ?? false
+    /// Which of these messages are stored with this analysis (nothing to do on a rerun). Workers
+    /// ask for a few messages at once: each read through the connection pool cost more than the
+    /// query itself when every message of an archive is looked up.
+    func storedKeys(_ keys: [String], analysis: String) throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: keys.count).joined(separator: ", ")
+        // One SELECT needs no snapshot: unsafeRead skips the per-read transaction.
+        return try pool.unsafeRead { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT key FROM messages WHERE analysis = ? AND key IN (\(placeholders))")
+            return Set(try String.fetchAll(statement, arguments: StatementArguments([analysis] + keys)))
         }
     }
 

@@ -64,6 +64,8 @@ public struct ScanSummary: Sendable {
 /// archive.
 public struct Scanner {
     public var options: ScanOptions
+    /// Messages a worker takes from the queue at once and looks up in the database together.
+    static let messagesPerLookup = 8
 
     public init(options: ScanOptions) {
         self.options = options
@@ -119,9 +121,9 @@ public struct Scanner {
             Thread.detachNewThread {
                 defer { workers.leave() }
                 let reviewer = WorkerReviewer(facts: facts)
-                while let message = inbox.pop() {
+                while case let batch = inbox.pop(upTo: Self.messagesPerLookup), !batch.isEmpty {
                     do throws(ScanError) {
-                        if let record = try work.analyse(message, reviewer: reviewer) { results.push(record) }
+                        for record in try work.analyse(batch, reviewer: reviewer) { results.push(record) }
                     } catch {
                         failures.add(error.description)
                         stop.raise()
@@ -241,19 +243,36 @@ struct MessageWork: Sendable {
     var claims: PatchClaims
     var progress: ScanProgress
 
+    /// Analyses messages taken from the queue together (their database lookup is one query).
     /// Throws only what ends the scan (libclang cannot start).
-    func analyse(_ message: ArchivedMessage, reviewer: WorkerReviewer) throws(ScanError) -> MessageRecord? {
-        let key = ContentHash.of(message.bytes)
-        if let shard, !shard.contains(messageID: Self.messageID(in: message.bytes) ?? key) { return nil }
-        progress.update { $0.messagesRead += 1 }
-        do {
-            if try store.isStored(key: key, analysis: analysis) {
-                progress.update { $0.messagesSkipped += 1 }
-                return nil
-            }
-        } catch {
-            return failed(key, message, "database lookup failed: \(error)")
+    func analyse(_ messages: [ArchivedMessage], reviewer: WorkerReviewer) throws(ScanError) -> [MessageRecord] {
+        var keyed: [(message: ArchivedMessage, key: String)] = []
+        for message in messages {
+            let key = ContentHash.of(message.bytes)
+            if let shard, !shard.contains(messageID: Self.messageID(in: message.bytes) ?? key) { continue }
+            keyed.append((message, key))
         }
+        progress.update { $0.messagesRead += keyed.count }
+        let stored: Set<String>
+        do {
+            stored = try store.storedKeys(keyed.map(\.key), analysis: analysis)
+        } catch {
+            return keyed.map { failed($0.key, $0.message, "database lookup failed: \(error)") }
+        }
+        var records: [MessageRecord] = []
+        for (message, key) in keyed {
+            if stored.contains(key) {
+                progress.update { $0.messagesSkipped += 1 }
+                continue
+            }
+            records.append(try analyse(message, key: key, reviewer: reviewer))
+        }
+        return records
+    }
+
+    /// One message not stored yet.
+    private func analyse(_ message: ArchivedMessage, key: String,
+                         reviewer: WorkerReviewer) throws(ScanError) -> MessageRecord {
         if message.tooLarge { return failed(key, message, "message larger than 32 MB; not read") }
         if message.bytes.prefix(8192).contains(0) { return failed(key, message, "binary data, not a mail") }
 
