@@ -261,6 +261,19 @@ private struct HeldResource: Hashable {
     /// Owned here because the patch adds its release at this point (see TaughtRelease).
     var taught = false
 
+    /// The walk hashes every resource of every path at every merge: the object and where it
+    /// was taken tell resources apart without hashing the aliases. Equality still compares
+    /// everything.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(object)
+        hasher.combine(acquireLine)
+        hasher.combine(pairIndex)
+        hasher.combine(passed)
+        hasher.combine(throughGap)
+        hasher.combine(presumed)
+        hasher.combine(taught)
+    }
+
     /// The variable whose structure holds a member object: `new` for `new->vm_file`.
     var holder: String? {
         let name = object.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
@@ -636,11 +649,22 @@ private struct ResourceWalk {
         var entry = ResourceState()
         presume(at: 0, into: &entry)
         statesAt[0] = [entry]
+        // What each assume node teaches, parsed once rather than whenever a predecessor changes.
+        let learnedAt = graph.nodes.map(ConditionFacts.learned(at:))
+        // First in, first out, with `head` walking the array rather than inserting at its front.
         var worklist = [0]
-        var queued: Set<Int> = [0]
+        var head = 0
+        var queued = Array(repeating: false, count: graph.nodes.count)
+        queued[0] = true
         var iterations = 0
-        while let node = worklist.popLast() {
-            queued.remove(node)
+        while head < worklist.count {
+            let node = worklist[head]
+            head += 1
+            if head > 4_096 && head * 2 > worklist.count {
+                worklist.removeFirst(head)
+                head = 0
+            }
+            queued[node] = false
             iterations += 1
             if iterations > 200_000 { break }  // a safety net; real functions converge far sooner
             var outgoing = Set<ResourceState>()
@@ -648,7 +672,7 @@ private struct ResourceWalk {
                 if let next = transfer(state, node: node) { outgoing.insert(next) }
             }
             for successor in graph.nodes[node].successors {
-                var incoming = assume(outgoing, at: successor)
+                var incoming = assume(outgoing, learned: learnedAt[successor])
                 if graph.hiddenGotos[node]?.contains(successor) == true {
                     // An unseen goto may leave before the unseen code took what is presumed.
                     incoming = Set(incoming.map { state in
@@ -657,12 +681,14 @@ private struct ResourceWalk {
                         return state
                     })
                 }
+                // Nothing new: merging would give back the same states.
+                if incoming.isSubset(of: statesAt[successor]) { continue }
                 let merged = Self.merge(statesAt[successor].union(incoming))
                 if merged != statesAt[successor] {
                     statesAt[successor] = merged
-                    if !queued.contains(successor) {
-                        worklist.insert(successor, at: 0)
-                        queued.insert(successor)
+                    if !queued[successor] {
+                        worklist.append(successor)
+                        queued[successor] = true
                     }
                 }
             }
@@ -670,8 +696,7 @@ private struct ResourceWalk {
     }
 
     /// Drops paths the branch condition contradicts and records what it teaches.
-    func assume(_ states: Set<ResourceState>, at node: Int) -> Set<ResourceState> {
-        let learned = ConditionFacts.learned(at: graph.nodes[node])
+    func assume(_ states: Set<ResourceState>, learned: [Fact]) -> Set<ResourceState> {
         if learned.isEmpty { return states }
         var result = Set<ResourceState>()
         for var state in states where ConditionFacts.assume(learned, into: &state.facts) { result.insert(state) }
