@@ -193,7 +193,8 @@ public struct LockStateAnalysis: Sendable {
     }
 
     private mutating func run(entry: LockState) {
-        statesAt[0] = [entry]
+        var pathStates = Array(repeating: PathStates<LockState, MergeKey>(), count: graph.nodes.count)
+        pathStates[0] = PathStates([entry], key: Self.mergeKey)
         // First in, first out: `head` walks the array instead of inserting at its front, which
         // costs a copy of the whole queue per node on a long function.
         var worklist: [Int] = [0]
@@ -215,22 +216,36 @@ public struct LockStateAnalysis: Sendable {
             // stalling a whole archive scan.
             if iterations > 2_000 + graph.nodes.count * 200 { break }
             var outgoing = Set<LockState>()
-            for state in statesAt[node] {
+            for state in pathStates[node].states {
                 for next in transfer(state, node: node, incidents: &seenIncidents) { outgoing.insert(next) }
             }
             for successor in graph.nodes[node].successors {
                 let incoming = filterAssume(outgoing, at: successor)
-                if incoming.isSubset(of: statesAt[successor]) { continue }
-                let merged = Self.merge(statesAt[successor].union(incoming), level: &mergeLevels[successor])
-                if merged != statesAt[successor] {
-                    statesAt[successor] = merged
-                    if !queued[successor] {
-                        worklist.append(successor)
-                        queued[successor] = true
+                var changed: Bool
+                if mergeLevels[successor] == .exact {
+                    changed = pathStates[successor].add(incoming, key: Self.mergeKey, facts: \.facts, limit: Self.stateLimit)
+                    if pathStates[successor].states.count > Self.stateLimit {
+                        // Too many paths even without their facts: the node merges coarser from now on.
+                        var level = MergeLevel.byStatus
+                        let widened = Self.merge(pathStates[successor].states, level: &level)
+                        mergeLevels[successor] = level
+                        pathStates[successor] = PathStates(widened, key: Self.mergeKey)
+                        changed = true
                     }
+                } else {
+                    let before = pathStates[successor].states
+                    if incoming.isSubset(of: before) { continue }
+                    let merged = Self.merge(before.union(incoming), level: &mergeLevels[successor])
+                    changed = merged != before
+                    if changed { pathStates[successor] = PathStates(merged, key: Self.mergeKey) }
+                }
+                if changed && !queued[successor] {
+                    worklist.append(successor)
+                    queued[successor] = true
                 }
             }
         }
+        statesAt = pathStates.map(\.states)
         incidents = seenIncidents.sorted { $0.node < $1.node }
     }
 
@@ -648,10 +663,13 @@ public struct LockStateAnalysis: Sendable {
 
     /// Merges states with equal locks, keeping the facts they share; caps the number of states.
     static func merge(_ states: Set<LockState>) -> Set<LockState> {
-        // Paths that set a state variable to different constants stay apart: the variable is what
-        // later decides the unlock.
-        mergePathStates(states, key: { MergeKey(locks: $0.locks, values: ConditionFacts.knownValues($0.facts)) },
-                        facts: \.facts, limit: stateLimit)
+        mergePathStates(states, key: mergeKey, facts: \.facts, limit: stateLimit)
+    }
+
+    /// Paths that set a state variable to different constants stay apart: the variable is what
+    /// later decides the unlock.
+    static func mergeKey(_ state: LockState) -> MergeKey {
+        MergeKey(locks: state.locks, values: ConditionFacts.knownValues(state.facts))
     }
 
     struct MergeKey: Hashable {

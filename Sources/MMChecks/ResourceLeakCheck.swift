@@ -522,7 +522,7 @@ private struct ResourceWalk {
     /// that fails on a path is where a patch may mean to hand the object on.)
     let nonKeepingCalls: Set<String>
     let model: FunctionModel
-    var statesAt: [Set<ResourceState>]
+    var statesAt: [PathStates<ResourceState, ResourceState.MergeKey>]
     var leaks = Set<LeakSite>()
     /// Objects (by name) a visible release call drops somewhere in the function: evidence that the
     /// function owns them.
@@ -558,7 +558,7 @@ private struct ResourceWalk {
         variables = LifetimeVariables(model: context.model)
         nonKeepingCalls = Set(context.facts.primitives.values.filter { $0.action == .release }.map(\.function))
             .union(context.facts.dereferencingCalls.keys)
-        statesAt = Array(repeating: [], count: graph.nodes.count)
+        statesAt = Array(repeating: PathStates(), count: graph.nodes.count)
         var released = Set<String>()
         for call in context.model.body.allCalls {
             for pair in pairs where pair.releases.contains(call.callee) {
@@ -648,7 +648,7 @@ private struct ResourceWalk {
     mutating func run() {
         var entry = ResourceState()
         presume(at: 0, into: &entry)
-        statesAt[0] = [entry]
+        statesAt[0] = PathStates([entry], key: \.mergeKey)
         // What each assume node teaches, parsed once rather than whenever a predecessor changes.
         let learnedAt = graph.nodes.map(ConditionFacts.learned(at:))
         // First in, first out, with `head` walking the array rather than inserting at its front.
@@ -668,7 +668,7 @@ private struct ResourceWalk {
             iterations += 1
             if iterations > 200_000 { break }  // a safety net; real functions converge far sooner
             var outgoing = Set<ResourceState>()
-            for state in statesAt[node] {
+            for state in statesAt[node].states {
                 if let next = transfer(state, node: node) { outgoing.insert(next) }
             }
             for successor in graph.nodes[node].successors {
@@ -681,15 +681,10 @@ private struct ResourceWalk {
                         return state
                     })
                 }
-                // Nothing new: merging would give back the same states.
-                if incoming.isSubset(of: statesAt[successor]) { continue }
-                let merged = Self.merge(statesAt[successor].union(incoming))
-                if merged != statesAt[successor] {
-                    statesAt[successor] = merged
-                    if !queued[successor] {
-                        worklist.append(successor)
-                        queued[successor] = true
-                    }
+                if statesAt[successor].add(incoming, key: \.mergeKey, facts: \.facts, limit: Self.stateLimit),
+                   !queued[successor] {
+                    worklist.append(successor)
+                    queued[successor] = true
                 }
             }
         }
@@ -918,10 +913,6 @@ private struct ResourceWalk {
         }
         if text == "NULL" || text == "false" || text.hasPrefix("ERR_PTR(") { return true }
         return variables.isIntegerLocal(text) && state.facts.contains(Fact(atom: text, value: true))
-    }
-
-    static func merge(_ states: Set<ResourceState>) -> Set<ResourceState> {
-        mergePathStates(states, key: \.mergeKey, facts: \.facts, limit: stateLimit)
     }
 
     func findings(check: ResourceLeakCheck, context: FunctionContext) -> [SideFinding] {

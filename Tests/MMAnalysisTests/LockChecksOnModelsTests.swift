@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import class Foundation.Thread
 import MMAnalysis
 import MMChecks
 import MMCore
@@ -180,8 +181,7 @@ import Testing
 
     /// Runs `body` on a thread with a 512 MB stack and returns its result.
     func onLargeStack<Result: Sendable>(_ body: @escaping @Sendable () -> Result) -> Result {
-        final class Box: @unchecked Sendable { var result: Result? }
-        let box = Box()
+        let box = ResultBox<Result>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             box.result = body()
@@ -192,4 +192,9 @@ import Testing
         done.wait()
         return box.result!
     }
+}
+
+/// Carries a result from the thread that computed it; the semaphore orders the accesses.
+private final class ResultBox<Result>: @unchecked Sendable {
+    var result: Result?
 }
