@@ -58,6 +58,14 @@ public struct LockState: Sendable, Hashable {
     public var facts: Set<Fact> = []
 
     public var lockPart: [String: LockRecord] { locks }
+
+    /// The locks and the number of facts: paths at one node that hold the same locks are merged,
+    /// so hashing every fact's text (the walk's main cost on functions with many conditions)
+    /// rarely tells more. Equality still compares the facts.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(locks)
+        hasher.combine(facts.count)
+    }
 }
 
 /// A problem the walk met at one node.

@@ -294,6 +294,14 @@ private struct ResourceState: Hashable {
         var released: Set<String>
     }
     var mergeKey: MergeKey { MergeKey(held: held, released: released) }
+
+    /// What is held and the number of facts: paths at one node that hold the same resources are
+    /// merged, so hashing every fact's text rarely tells more. Equality still compares the facts.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(held)
+        hasher.combine(released)
+        hasher.combine(facts.count)
+    }
 }
 
 /// A release the patch adds, mapped to the pre-image: `kfree(buf)` added before an existing
