@@ -538,6 +538,14 @@ private struct ResourceWalk {
 
     static let stateLimit = 64
 
+    /// By node: the pairs whose release the node's call is, and the pairs whose acquire it is
+    /// (indices into `pairs`, ascending). Looked up once, not for every path through the node.
+    let releasingPairs: [[Int]]
+    let acquiringPairs: [[Int]]
+    /// Assignment nodes that store the result of an acquire returning the object
+    /// (`p = kmalloc(...)`).
+    let storesAcquiredResult: [Bool]
+
     /// Where the patch teaches that an object is owned (TaughtRelease), by pre-image node.
     let taughtAt: [Int: [(object: String, pairIndex: Int)]]
     let taughtObjects: Set<String>
@@ -562,6 +570,18 @@ private struct ResourceWalk {
         self.taughtAt = taughtAt
         taughtObjects = Set(taught.map(\.object))
         self.pairs = pairs
+        releasingPairs = graph.nodes.map { node in
+            guard case .call(let call) = node.action else { return [] }
+            return pairs.indices.filter { pairs[$0].releases.contains(call.callee) }
+        }
+        acquiringPairs = graph.nodes.map { node in
+            guard case .call(let call) = node.action else { return [] }
+            return pairs.indices.filter { pairs[$0].acquire == call.functionName }
+        }
+        storesAcquiredResult = graph.nodes.map { node in
+            guard case .assign(let assignment) = node.action, let callee = assignment.valueCallee else { return false }
+            return pairs.contains { $0.acquire == callee && $0.acquireObject == .returnValue }
+        }
         model = context.model
         variables = LifetimeVariables(model: context.model)
         nonKeepingCalls = Set(context.facts.primitives.values.filter { $0.action == .release }.map(\.function))
@@ -754,8 +774,8 @@ private struct ResourceWalk {
     mutating func apply(_ call: Call, to state: inout ResourceState, node: Int) {
         var handled = Set<String>()
         // A release drops the object whatever name it goes by.
-        let isRelease = pairs.contains { $0.releases.contains(call.callee) }
-        for pair in pairs where pair.releases.contains(call.callee) {
+        let isRelease = !releasingPairs[node].isEmpty
+        for pair in releasingPairs[node].map({ pairs[$0] }) {
             guard let object = Self.object(pair.releaseObject, of: call) else { continue }
             if taughtObjects.contains(object) { state.released.insert(object) }
             for (key, resource) in state.held where resource.aliases.contains(object) {
@@ -763,7 +783,8 @@ private struct ResourceWalk {
                 handled.insert(key)
             }
         }
-        for (index, pair) in pairs.enumerated() where pair.acquire == call.functionName {
+        for index in acquiringPairs[node] {
+            let pair = pairs[index]
             switch pair.acquireObject {
             case .argument:
                 guard let object = Self.object(pair.acquireObject, of: call) else { continue }
@@ -815,8 +836,7 @@ private struct ResourceWalk {
     mutating func apply(_ assignment: Assignment, to state: inout ResourceState, node: Int) {
         let target = LifetimeText.core(assignment.target)
         // `p = kmalloc(...)`: the call node already started following `p`.
-        if let callee = assignment.valueCallee,
-           pairs.contains(where: { $0.acquire == callee && $0.acquireObject == .returnValue }) {
+        if storesAcquiredResult[node] {
             state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: target) && $0.atom != target }
             return
         }
