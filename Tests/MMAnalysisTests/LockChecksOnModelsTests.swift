@@ -168,7 +168,10 @@ import Testing
         let outcome = onLargeStack { () -> (iterations: Int, nodes: Int, widest: Int, rules: [String], line: Int?) in
             let context = FunctionContext(model: function, endsAtClosingBrace: true, facts: facts)
             let analysis = context.locks
-            let findings = CheckRegistry.all.flatMap { $0.check(context) }
+            // The lock checks only: the others have walks of their own, and a debug build takes
+            // long over two thousand levels.
+            let lockChecks: Set<String> = ["double-lock", "lock-leak", "unbalanced-unlock"]
+            let findings = CheckRegistry.all.filter { lockChecks.contains($0.description.id) }.flatMap { $0.check(context) }
             return (analysis.iterations, analysis.graph.nodes.count, analysis.statesAt.map(\.count).max() ?? 0,
                     findings.map(\.rule), findings.first?.line)
         }
