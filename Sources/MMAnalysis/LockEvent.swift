@@ -24,6 +24,14 @@ public struct LockEvent: Sendable, Hashable {
     public var call: Call
     /// For a try-lock: a failure returns a negative errno (Rules/ `returns_errno`).
     public var failureIsNegative: Bool = false
+
+    /// The lock and where the call stands tell events apart; hashing every string of the call
+    /// as well was a large part of the lock walk's cost. Equality still compares everything.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+        hasher.combine(call.line)
+        hasher.combine(call.column)
+    }
 }
 
 /// Recognises lock operations among calls using the lock primitives of the kernel facts.

@@ -37,6 +37,18 @@ public struct LockRecord: Sendable, Hashable {
         self.releasedLine = releasedLine
         self.event = event
     }
+
+    /// The walk hashes every record of every path at every merge: the lines and the call that
+    /// made the record tell records apart as well as the strings of the whole event would, at a
+    /// fraction of the cost. Equality still compares everything.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(status)
+        hasher.combine(depth)
+        hasher.combine(acquiredLine)
+        hasher.combine(releasedLine)
+        hasher.combine(event.call.line)
+        hasher.combine(event.call.column)
+    }
 }
 
 /// The locks and facts of one path through the function. Paths with the same locks are merged,
@@ -46,6 +58,14 @@ public struct LockState: Sendable, Hashable {
     public var facts: Set<Fact> = []
 
     public var lockPart: [String: LockRecord] { locks }
+
+    /// The locks and the number of facts: paths at one node that hold the same locks are merged,
+    /// so hashing every fact's text (the walk's main cost on functions with many conditions)
+    /// rarely tells more. Equality still compares the facts.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(locks)
+        hasher.combine(facts.count)
+    }
 }
 
 /// A problem the walk met at one node.
@@ -72,6 +92,8 @@ public struct LockStateAnalysis: Sendable {
     /// States on entry to each node.
     public private(set) var statesAt: [Set<LockState>]
     public private(set) var incidents: [LockIncident] = []
+    /// Nodes the walk visited, counting repeats: what the walk cost.
+    public private(set) var iterations = 0
     /// Every lock event by node.
     public private(set) var events: [Int: LockEvent] = [:]
     /// Keys released somewhere but never taken anywhere in the visible code.
@@ -125,6 +147,7 @@ public struct LockStateAnalysis: Sendable {
         presumedAt = Self.latestGaps(graph: graph, events: events, keys: releasedOnlyKeys,
                                      startsAtDefinition: model.startsAtDefinition)
         releaseGuards = Self.releaseGuards(graph: graph, events: events)
+        assumeFacts = Self.assumeFacts(graph: graph)
         var entryState = LockState()
         if !model.startsAtDefinition { presumeHidden(&entryState, node: 0, line: graph.nodes.first?.line ?? 0) }
         run(entry: entryState)
@@ -178,54 +201,103 @@ public struct LockStateAnalysis: Sendable {
     }
 
     private mutating func run(entry: LockState) {
-        statesAt[0] = [entry]
+        var pathStates = Array(repeating: PathStates<LockState, MergeKey>(), count: graph.nodes.count)
+        pathStates[0] = PathStates([entry], key: Self.mergeKey)
+        // First in, first out: `head` walks the array instead of inserting at its front, which
+        // costs a copy of the whole queue per node on a long function.
         var worklist: [Int] = [0]
-        var queued = Set([0])
+        var head = 0
+        var queued = Array(repeating: false, count: graph.nodes.count)
+        queued[0] = true
+        var mergeLevels = Array(repeating: MergeLevel.exact, count: graph.nodes.count)
         var seenIncidents = Set<LockIncident>()
-        var iterations = 0
-        while let node = worklist.popLast() {
-            queued.remove(node)
+        while head < worklist.count {
+            let node = worklist[head]
+            head += 1
+            if head > 4_096 && head * 2 > worklist.count {
+                worklist.removeFirst(head)
+                head = 0
+            }
+            queued[node] = false
             iterations += 1
             // A safety net: the lattice is finite, but a bound keeps a pathological function from
             // stalling a whole archive scan.
             if iterations > 2_000 + graph.nodes.count * 200 { break }
             var outgoing = Set<LockState>()
-            for state in statesAt[node] {
+            for state in pathStates[node].states {
                 for next in transfer(state, node: node, incidents: &seenIncidents) { outgoing.insert(next) }
             }
             for successor in graph.nodes[node].successors {
                 let incoming = filterAssume(outgoing, at: successor)
-                let merged = Self.merge(statesAt[successor].union(incoming))
-                if merged != statesAt[successor] {
-                    statesAt[successor] = merged
-                    if !queued.contains(successor) {
-                        worklist.insert(successor, at: 0)
-                        queued.insert(successor)
+                var changed: Bool
+                if mergeLevels[successor] == .exact {
+                    changed = pathStates[successor].add(incoming, key: Self.mergeKey, facts: \.facts, limit: Self.stateLimit)
+                    if pathStates[successor].states.count > Self.stateLimit {
+                        // Too many paths even without their facts: the node merges coarser from now on.
+                        var level = MergeLevel.byStatus
+                        let widened = Self.merge(pathStates[successor].states, level: &level)
+                        mergeLevels[successor] = level
+                        pathStates[successor] = PathStates(widened, key: Self.mergeKey)
+                        changed = true
                     }
+                } else {
+                    let before = pathStates[successor].states
+                    if incoming.isSubset(of: before) { continue }
+                    let merged = Self.merge(before.union(incoming), level: &mergeLevels[successor])
+                    changed = merged != before
+                    if changed { pathStates[successor] = PathStates(merged, key: Self.mergeKey) }
+                }
+                if changed && !queued[successor] {
+                    worklist.append(successor)
+                    queued[successor] = true
                 }
             }
         }
+        statesAt = pathStates.map(\.states)
         incidents = seenIncidents.sorted { $0.node < $1.node }
+    }
+
+    /// What an assume node's condition says, parsed once: the walk applies it every time a
+    /// predecessor changes.
+    struct AssumeFacts {
+        /// Facts that, all known on a path, rule the edge out (shortCircuitContradiction).
+        var ruledOut: [Fact]?
+        /// Facts the edge teaches.
+        var learned: [Fact]
+        /// The atoms the edge says are NULL or zero.
+        var nullHere: Set<String>
+    }
+
+    /// AssumeFacts by node, nil for nodes that are not assume nodes.
+    private var assumeFacts: [AssumeFacts?] = []
+
+    static func assumeFacts(graph: ControlFlowGraph) -> [AssumeFacts?] {
+        graph.nodes.map { node in
+            guard case .assume(let condition, let outcome) = node.action else { return nil }
+            let learned = ConditionFacts.learned(at: node)
+            return AssumeFacts(
+                ruledOut: ConditionFacts.shortCircuitContradiction(condition: condition.text, outcome: outcome),
+                learned: learned, nullHere: Set(learned.filter { !$0.value }.map(\.atom)))
+        }
     }
 
     /// Applies an assume node's condition to the states flowing into it; contradicted paths vanish.
     private func filterAssume(_ states: Set<LockState>, at node: Int) -> Set<LockState> {
+        guard case .assume(let condition, let outcome) = graph.nodes[node].action,
+              let assumed = assumeFacts[node] else { return states }
         var states = states
-        if case .assume(let condition, let outcome) = graph.nodes[node].action,
-           let ruledOut = ConditionFacts.shortCircuitContradiction(condition: condition.text, outcome: outcome) {
+        if let ruledOut = assumed.ruledOut {
             states = states.filter { state in !ruledOut.allSatisfy { state.facts.contains($0) } }
         }
-        if case .assume(let condition, let outcome) = graph.nodes[node].action {
-            // A path that knows the constants the condition compares cannot take the other edge.
-            states = states.filter { state in
-                ConditionFacts.evaluate(condition.text, knowing: ConditionFacts.knownValues(state.facts)).map { $0 == outcome } ?? true
-            }
+        // A path that knows the constants the condition compares cannot take the other edge.
+        states = states.filter { state in
+            ConditionFacts.evaluate(condition.text, knowing: ConditionFacts.knownValues(state.facts)).map { $0 == outcome } ?? true
         }
         // `ret < 0` after a killable lock: ConditionFacts' `ret<0` facts meet the ones the try-lock
         // set from Rules/ `returns_errno` (not down_trylock(), which fails with 1).
-        let learned = ConditionFacts.learned(at: graph.nodes[node])
+        let learned = assumed.learned
         if learned.isEmpty { return states }
-        let nullHere = Set(learned.filter { !$0.value }.map(\.atom))
+        let nullHere = assumed.nullHere
         var result = Set<LockState>()
         for var state in states where ConditionFacts.assume(learned, into: &state.facts) {
             // A lock presumed taken in unseen code was not taken through a NULL pointer:
@@ -520,12 +592,92 @@ public struct LockStateAnalysis: Sendable {
         }
     }
 
+    /// How coarsely the states reaching one node are merged. A node starts `exact` and only ever
+    /// gets coarser, so the walk reaches a fixpoint in work linear in the function's size even
+    /// where paths multiply (two thousand nested `if (!trylock_page(page))` from a fuzzer): real
+    /// functions stay `exact`, and their findings do not change.
+    enum MergeLevel {
+        /// Paths with the same lock records (and known constants) merge, keeping shared facts.
+        case exact
+        /// Paths whose locks stand the same (status and depth) merge, whatever lines they were
+        /// taken on: the earliest line stands for them all.
+        case byStatus
+        /// Every path merges into one that keeps only the locks all of them agree on.
+        case single
+    }
+
+    /// Merges `states` at the node's level, raising the level while more than `stateLimit`
+    /// states remain.
+    static func merge(_ states: Set<LockState>, level: inout MergeLevel) -> Set<LockState> {
+        if level == .exact {
+            let merged = merge(states)
+            if merged.count <= stateLimit { return merged }
+            level = .byStatus
+        }
+        if level == .byStatus {
+            let merged = mergeByStatus(states)
+            if merged.count <= stateLimit { return merged }
+            level = .single
+        }
+        return [mergeIntoOne(states)]
+    }
+
+    /// The record that stands for several of one lock with the same status: the earliest, so the
+    /// choice does not depend on the order a set yields them.
+    static func earlier(_ a: LockRecord, _ b: LockRecord) -> LockRecord {
+        let left = (a.acquiredLine ?? -1, a.releasedLine ?? -1, a.event.call.line, a.event.call.column)
+        let right = (b.acquiredLine ?? -1, b.releasedLine ?? -1, b.event.call.line, b.event.call.column)
+        return right < left ? b : a
+    }
+
+    struct StatusKey: Hashable {
+        var key: String
+        var status: LockStatus
+        var depth: Int
+    }
+
+    static func mergeByStatus(_ states: Set<LockState>) -> Set<LockState> {
+        var byStatus: [Set<StatusKey>: LockState] = [:]
+        for state in states {
+            let group = Set(state.locks.map { StatusKey(key: $0.key, status: $0.value.status, depth: $0.value.depth) })
+            guard var existing = byStatus[group] else {
+                byStatus[group] = state
+                continue
+            }
+            existing.facts.formIntersection(state.facts)
+            for (key, record) in state.locks {
+                if let other = existing.locks[key] { existing.locks[key] = earlier(other, record) }
+            }
+            byStatus[group] = existing
+        }
+        return Set(byStatus.values)
+    }
+
+    static func mergeIntoOne(_ states: Set<LockState>) -> LockState {
+        var iterator = states.makeIterator()
+        guard var result = iterator.next() else { return LockState() }
+        while let state = iterator.next() {
+            result.facts.formIntersection(state.facts)
+            result.locks = result.locks.filter { key, record in
+                guard let other = state.locks[key] else { return false }
+                return other.status == record.status && other.depth == record.depth
+            }
+            for (key, record) in result.locks {
+                if let other = state.locks[key] { result.locks[key] = earlier(record, other) }
+            }
+        }
+        return result
+    }
+
     /// Merges states with equal locks, keeping the facts they share; caps the number of states.
     static func merge(_ states: Set<LockState>) -> Set<LockState> {
-        // Paths that set a state variable to different constants stay apart: the variable is what
-        // later decides the unlock.
-        mergePathStates(states, key: { MergeKey(locks: $0.locks, values: ConditionFacts.knownValues($0.facts)) },
-                        facts: \.facts, limit: stateLimit)
+        mergePathStates(states, key: mergeKey, facts: \.facts, limit: stateLimit)
+    }
+
+    /// Paths that set a state variable to different constants stay apart: the variable is what
+    /// later decides the unlock.
+    static func mergeKey(_ state: LockState) -> MergeKey {
+        MergeKey(locks: state.locks, values: ConditionFacts.knownValues(state.facts))
     }
 
     struct MergeKey: Hashable {

@@ -261,6 +261,19 @@ private struct HeldResource: Hashable {
     /// Owned here because the patch adds its release at this point (see TaughtRelease).
     var taught = false
 
+    /// The walk hashes every resource of every path at every merge: the object and where it
+    /// was taken tell resources apart without hashing the aliases. Equality still compares
+    /// everything.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(object)
+        hasher.combine(acquireLine)
+        hasher.combine(pairIndex)
+        hasher.combine(passed)
+        hasher.combine(throughGap)
+        hasher.combine(presumed)
+        hasher.combine(taught)
+    }
+
     /// The variable whose structure holds a member object: `new` for `new->vm_file`.
     var holder: String? {
         let name = object.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
@@ -281,6 +294,14 @@ private struct ResourceState: Hashable {
         var released: Set<String>
     }
     var mergeKey: MergeKey { MergeKey(held: held, released: released) }
+
+    /// What is held and the number of facts: paths at one node that hold the same resources are
+    /// merged, so hashing every fact's text rarely tells more. Equality still compares the facts.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(held)
+        hasher.combine(released)
+        hasher.combine(facts.count)
+    }
 }
 
 /// A release the patch adds, mapped to the pre-image: `kfree(buf)` added before an existing
@@ -509,13 +530,21 @@ private struct ResourceWalk {
     /// that fails on a path is where a patch may mean to hand the object on.)
     let nonKeepingCalls: Set<String>
     let model: FunctionModel
-    var statesAt: [Set<ResourceState>]
+    var statesAt: [PathStates<ResourceState, ResourceState.MergeKey>]
     var leaks = Set<LeakSite>()
     /// Objects (by name) a visible release call drops somewhere in the function: evidence that the
     /// function owns them.
     let releasedNames: Set<String>
 
     static let stateLimit = 64
+
+    /// By node: the pairs whose release the node's call is, and the pairs whose acquire it is
+    /// (indices into `pairs`, ascending). Looked up once, not for every path through the node.
+    let releasingPairs: [[Int]]
+    let acquiringPairs: [[Int]]
+    /// Assignment nodes that store the result of an acquire returning the object
+    /// (`p = kmalloc(...)`).
+    let storesAcquiredResult: [Bool]
 
     /// Where the patch teaches that an object is owned (TaughtRelease), by pre-image node.
     let taughtAt: [Int: [(object: String, pairIndex: Int)]]
@@ -541,11 +570,23 @@ private struct ResourceWalk {
         self.taughtAt = taughtAt
         taughtObjects = Set(taught.map(\.object))
         self.pairs = pairs
+        releasingPairs = graph.nodes.map { node in
+            guard case .call(let call) = node.action else { return [] }
+            return pairs.indices.filter { pairs[$0].releases.contains(call.callee) }
+        }
+        acquiringPairs = graph.nodes.map { node in
+            guard case .call(let call) = node.action else { return [] }
+            return pairs.indices.filter { pairs[$0].acquire == call.functionName }
+        }
+        storesAcquiredResult = graph.nodes.map { node in
+            guard case .assign(let assignment) = node.action, let callee = assignment.valueCallee else { return false }
+            return pairs.contains { $0.acquire == callee && $0.acquireObject == .returnValue }
+        }
         model = context.model
         variables = LifetimeVariables(model: context.model)
         nonKeepingCalls = Set(context.facts.primitives.values.filter { $0.action == .release }.map(\.function))
             .union(context.facts.dereferencingCalls.keys)
-        statesAt = Array(repeating: [], count: graph.nodes.count)
+        statesAt = Array(repeating: PathStates(), count: graph.nodes.count)
         var released = Set<String>()
         for call in context.model.body.allCalls {
             for pair in pairs where pair.releases.contains(call.callee) {
@@ -635,20 +676,31 @@ private struct ResourceWalk {
     mutating func run() {
         var entry = ResourceState()
         presume(at: 0, into: &entry)
-        statesAt[0] = [entry]
+        statesAt[0] = PathStates([entry], key: \.mergeKey)
+        // What each assume node teaches, parsed once rather than whenever a predecessor changes.
+        let learnedAt = graph.nodes.map(ConditionFacts.learned(at:))
+        // First in, first out, with `head` walking the array rather than inserting at its front.
         var worklist = [0]
-        var queued: Set<Int> = [0]
+        var head = 0
+        var queued = Array(repeating: false, count: graph.nodes.count)
+        queued[0] = true
         var iterations = 0
-        while let node = worklist.popLast() {
-            queued.remove(node)
+        while head < worklist.count {
+            let node = worklist[head]
+            head += 1
+            if head > 4_096 && head * 2 > worklist.count {
+                worklist.removeFirst(head)
+                head = 0
+            }
+            queued[node] = false
             iterations += 1
             if iterations > 200_000 { break }  // a safety net; real functions converge far sooner
             var outgoing = Set<ResourceState>()
-            for state in statesAt[node] {
+            for state in statesAt[node].states {
                 if let next = transfer(state, node: node) { outgoing.insert(next) }
             }
             for successor in graph.nodes[node].successors {
-                var incoming = assume(outgoing, at: successor)
+                var incoming = assume(outgoing, learned: learnedAt[successor])
                 if graph.hiddenGotos[node]?.contains(successor) == true {
                     // An unseen goto may leave before the unseen code took what is presumed.
                     incoming = Set(incoming.map { state in
@@ -657,21 +709,17 @@ private struct ResourceWalk {
                         return state
                     })
                 }
-                let merged = Self.merge(statesAt[successor].union(incoming))
-                if merged != statesAt[successor] {
-                    statesAt[successor] = merged
-                    if !queued.contains(successor) {
-                        worklist.insert(successor, at: 0)
-                        queued.insert(successor)
-                    }
+                if statesAt[successor].add(incoming, key: \.mergeKey, facts: \.facts, limit: Self.stateLimit),
+                   !queued[successor] {
+                    worklist.append(successor)
+                    queued[successor] = true
                 }
             }
         }
     }
 
     /// Drops paths the branch condition contradicts and records what it teaches.
-    func assume(_ states: Set<ResourceState>, at node: Int) -> Set<ResourceState> {
-        let learned = ConditionFacts.learned(at: graph.nodes[node])
+    func assume(_ states: Set<ResourceState>, learned: [Fact]) -> Set<ResourceState> {
         if learned.isEmpty { return states }
         var result = Set<ResourceState>()
         for var state in states where ConditionFacts.assume(learned, into: &state.facts) { result.insert(state) }
@@ -726,8 +774,8 @@ private struct ResourceWalk {
     mutating func apply(_ call: Call, to state: inout ResourceState, node: Int) {
         var handled = Set<String>()
         // A release drops the object whatever name it goes by.
-        let isRelease = pairs.contains { $0.releases.contains(call.callee) }
-        for pair in pairs where pair.releases.contains(call.callee) {
+        let isRelease = !releasingPairs[node].isEmpty
+        for pair in releasingPairs[node].map({ pairs[$0] }) {
             guard let object = Self.object(pair.releaseObject, of: call) else { continue }
             if taughtObjects.contains(object) { state.released.insert(object) }
             for (key, resource) in state.held where resource.aliases.contains(object) {
@@ -735,7 +783,8 @@ private struct ResourceWalk {
                 handled.insert(key)
             }
         }
-        for (index, pair) in pairs.enumerated() where pair.acquire == call.functionName {
+        for index in acquiringPairs[node] {
+            let pair = pairs[index]
             switch pair.acquireObject {
             case .argument:
                 guard let object = Self.object(pair.acquireObject, of: call) else { continue }
@@ -787,8 +836,7 @@ private struct ResourceWalk {
     mutating func apply(_ assignment: Assignment, to state: inout ResourceState, node: Int) {
         let target = LifetimeText.core(assignment.target)
         // `p = kmalloc(...)`: the call node already started following `p`.
-        if let callee = assignment.valueCallee,
-           pairs.contains(where: { $0.acquire == callee && $0.acquireObject == .returnValue }) {
+        if storesAcquiredResult[node] {
             state.facts = state.facts.filter { !ConditionFacts.mentions($0.atom, variable: target) && $0.atom != target }
             return
         }
@@ -893,10 +941,6 @@ private struct ResourceWalk {
         }
         if text == "NULL" || text == "false" || text.hasPrefix("ERR_PTR(") { return true }
         return variables.isIntegerLocal(text) && state.facts.contains(Fact(atom: text, value: true))
-    }
-
-    static func merge(_ states: Set<ResourceState>) -> Set<ResourceState> {
-        mergePathStates(states, key: \.mergeKey, facts: \.facts, limit: stateLimit)
     }
 
     func findings(check: ResourceLeakCheck, context: FunctionContext) -> [SideFinding] {

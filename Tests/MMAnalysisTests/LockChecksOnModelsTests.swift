@@ -1,3 +1,5 @@
+import Dispatch
+import class Foundation.Thread
 import MMAnalysis
 import MMChecks
 import MMCore
@@ -133,4 +135,69 @@ import Testing
         let body: [Statement] = [call("spin_lock", ["&mm->page_table_lock"], line: 3), call("g", [], line: 4)]
         #expect(run(model("f", body), endsAtClosingBrace: false).isEmpty)
     }
+
+    /// A fuzzer's patch nested `if (!trylock_page(old_page))` some two thousand times: every level
+    /// adds a path holding the lock from another line, and the walk used to merge them all again
+    /// at every join (98 s for 1 673 levels). The walk must stay linear and still see the leak.
+    @Test func deeplyNestedTryLocksAreWalkedInBoundedWork() {
+        let depth = 2_000
+        let first = 2
+        func tryLock(line: Int) -> Expression {
+            Expression(text: "!trylock_page(page)", line: line,
+                       calls: [Call(callee: "trylock_page", arguments: ["page"], line: line, column: 7, resultUse: .tested)])
+        }
+        var nested: Statement = .returnStatement(value: cond("-EAGAIN", line: first + depth), line: first + depth)
+        for level in stride(from: depth - 1, through: 0, by: -1) {
+            nested = .ifElse(condition: tryLock(line: first + level), then: nested, otherwise: nil)
+        }
+        let busyLine = first + depth + 1
+        let body: [Statement] = [
+            nested,
+            .ifElse(condition: cond("busy", line: busyLine),
+                    then: .returnStatement(value: cond("-EBUSY", line: busyLine + 1), line: busyLine + 1), otherwise: nil),
+            call("unlock_page", ["page"], line: busyLine + 2),
+            .returnStatement(value: cond("0", line: busyLine + 3), line: busyLine + 3),
+        ]
+        var lines: [Int: String] = [:]
+        for line in 1...(busyLine + 4) { lines[line] = "line \(line)" }
+        let function = FunctionModel(name: "f", file: "mm/x.c", side: .after, parameterNames: ["page", "busy"],
+                                     startsAtDefinition: true, body: .block(body), sourceLines: lines)
+        let facts = facts
+        // The statement tree is two thousand levels deep, and a debug build's recursion over it
+        // needs more stack than a test thread has.
+        let outcome = onLargeStack { () -> (iterations: Int, nodes: Int, widest: Int, rules: [String], line: Int?) in
+            let context = FunctionContext(model: function, endsAtClosingBrace: true, facts: facts)
+            let analysis = context.locks
+            // The lock checks only: the others have walks of their own, and a debug build takes
+            // long over two thousand levels.
+            let lockChecks: Set<String> = ["double-lock", "lock-leak", "unbalanced-unlock"]
+            let findings = CheckRegistry.all.filter { lockChecks.contains($0.description.id) }.flatMap { $0.check(context) }
+            return (analysis.iterations, analysis.graph.nodes.count, analysis.statesAt.map(\.count).max() ?? 0,
+                    findings.map(\.rule), findings.first?.line)
+        }
+        // Each node is visited a bounded number of times and holds a bounded number of paths.
+        #expect(outcome.iterations < 8 * outcome.nodes)
+        #expect(outcome.widest <= 64)
+        #expect(outcome.rules == ["lock-leak"])
+        #expect(outcome.line == busyLine + 1)
+    }
+
+    /// Runs `body` on a thread with a 512 MB stack and returns its result.
+    func onLargeStack<Result: Sendable>(_ body: @escaping @Sendable () -> Result) -> Result {
+        let box = ResultBox<Result>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.result = body()
+            done.signal()
+        }
+        thread.stackSize = 512 << 20
+        thread.start()
+        done.wait()
+        return box.result!
+    }
+}
+
+/// Carries a result from the thread that computed it; the semaphore orders the accesses.
+private final class ResultBox<Result>: @unchecked Sendable {
+    var result: Result?
 }
