@@ -84,6 +84,19 @@ public struct LockIncident: Sendable, Hashable {
     public var kind: Kind
     public var node: Int
     public var event: LockEvent
+
+    /// The order incidents are reported in: by node, then kind, then the earlier line (a known
+    /// line before an unknown one, the earliest first), then where the event is. Paths reaching
+    /// one node with different histories give one incident each, collected in a set whose order
+    /// changes with every process's hash seed; checks report the first incident of a node.
+    var reportOrder: (Int, Int, Int, Int, Int) {
+        let (rank, earlier): (Int, Int?) = switch kind {
+        case .doubleAcquire(let line): (0, line)
+        case .doubleRelease(let line): (1, line)
+        case .modeMismatch(let line, _): (2, line)
+        }
+        return (node, rank, earlier ?? Int.max, event.call.line, event.call.column)
+    }
 }
 
 /// The lock states at each node, computed once per function side and shared by the lock checks.
@@ -254,7 +267,7 @@ public struct LockStateAnalysis: Sendable {
             }
         }
         statesAt = pathStates.map(\.states)
-        incidents = seenIncidents.sorted { $0.node < $1.node }
+        incidents = seenIncidents.sorted { $0.reportOrder < $1.reportOrder }
     }
 
     /// What an assume node's condition says, parsed once: the walk applies it every time a
