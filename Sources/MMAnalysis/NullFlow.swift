@@ -354,7 +354,7 @@ public struct NullFlow: Sendable {
 
     /// `(p=f(x))==NULL` → `p==NULL`, so the facts see the stored variable.
     public static func unwrapStore(_ text: String, variable v: String) -> String {
-        guard let start = text.range(of: "(" + v + "=") else { return text }
+        guard let start = text.fastRange(of: "(" + v + "=") else { return text }
         if text[start.upperBound...].hasPrefix("=") { return text }
         var depth = 0
         var index = start.lowerBound
@@ -430,7 +430,7 @@ public struct NullFlow: Sendable {
     static func removingSizeof(_ text: String) -> String {
         var result = text
         for keyword in ["sizeof(", "typeof(", "__typeof__(", "offsetof("] {
-            while let start = result.range(of: keyword) {
+            while let start = result.fastRange(of: keyword) {
                 var depth = 0
                 var index = result.index(before: start.upperBound)
                 var end: String.Index?

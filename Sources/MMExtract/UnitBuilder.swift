@@ -222,8 +222,11 @@ enum UnitBuilder {
             // A segment that starts inside a comment gets a synthetic comment opener.
             var commentPrefix = false
             let joined = texts.joined(separator: "\n")
-            if let close = joined.range(of: "*/") {
-                if let open = joined.range(of: "/*") { commentPrefix = close.lowerBound < open.lowerBound } else { commentPrefix = true }
+            // Byte search on ASCII text finds what Foundation's range(of:) finds, for far less.
+            let ascii = joined.isAllASCII
+            if let close = ascii ? joined.byteRange(of: "*/") : joined.range(of: "*/") {
+                let open = ascii ? joined.byteRange(of: "/*") : joined.range(of: "/*")
+                if let open { commentPrefix = close.lowerBound < open.lowerBound } else { commentPrefix = true }
             }
             let lexed = CLexer.lex((commentPrefix ? ["/*"] : []) + texts)
             var tokens = lexed.tokens.filter { $0.active && $0.kind != .directive }
