@@ -60,9 +60,10 @@ public struct DereferenceBeforeTest: Sendable {
             }
         }
         // Tests are judged on the final states: during the walk a state may still be too large.
+        // A test no dereference reaches has nothing to report: its atoms are not worked out.
         var found = Set<Incident>()
         for (index, node) in graph.nodes.enumerated() {
-            guard case .assume(let condition, _) = node.action, let state = states[index] else { continue }
+            guard case .assume(let condition, _) = node.action, let state = states[index], !state.isEmpty else { continue }
             let text = ConditionFacts.atom(condition.text)
             let atoms = Set((ConditionFacts.facts(condition: text, outcome: true)
                 + ConditionFacts.facts(condition: text, outcome: false)).map(\.atom))
