@@ -344,6 +344,16 @@ public struct NullFlow: Sendable {
 
     /// Text of a statement kept from tokens, whose branches the model does not show.
     static func isRecoveredStatement(_ text: String) -> Bool {
+        // Asked for every expression statement: ASCII text is decided on its bytes, the same way.
+        if text.isAllASCII {
+            let bytes = text.utf8.drop { $0 == UInt8(ascii: " ") }
+            for keyword in ["if", "else", "while", "for", "switch", "do"] where bytes.starts(with: keyword.utf8) {
+                let rest = bytes.dropFirst(keyword.utf8.count)
+                if rest.isEmpty || rest.first == UInt8(ascii: " ") || rest.first == UInt8(ascii: "(")
+                    || rest.first == UInt8(ascii: "{") { return true }
+            }
+            return false
+        }
         let trimmed = text.drop { $0 == " " }
         for keyword in ["if", "else", "while", "for", "switch", "do"] where trimmed.hasPrefix(keyword) {
             let rest = trimmed.dropFirst(keyword.count)

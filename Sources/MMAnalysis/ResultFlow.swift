@@ -176,7 +176,9 @@ public enum CalleeKey {
         while text.hasPrefix("(") || text.hasPrefix("*") { text.removeFirst() }
         while text.hasSuffix(")") { text.removeLast() }
         if let range = text.fastLastRange(of: "->") { return "->" + text[range.upperBound...] }
-        if let dot = text.lastIndex(of: ".") { return "->" + text[text.index(after: dot)...] }
+        // On ASCII text the last "." byte is the last "." Character.
+        let dot = text.isAllASCII ? text.lastByteRange(of: ".")?.lowerBound : text.lastIndex(of: ".")
+        if let dot { return "->" + text[text.index(after: dot)...] }
         return text
     }
 
