@@ -128,7 +128,7 @@ public enum ConditionFacts {
         let text = atom(lockExpression)
         if text.hasPrefix("*") { return [String(text.dropFirst())] }
         var index = text.startIndex
-        while let range = text.range(of: "->", range: index..<text.endIndex) {
+        while let range = text.fastRange(of: "->", from: index) {
             bases.append(String(text[..<range.lowerBound]))
             index = range.upperBound
         }
@@ -139,7 +139,7 @@ public enum ConditionFacts {
     public static func mentions(_ atom: String, variable name: String) -> Bool {
         guard !name.isEmpty else { return false }
         var search = atom.startIndex
-        while let range = atom.range(of: name, range: search..<atom.endIndex) {
+        while let range = atom.fastRange(of: name, from: search) {
             let before = range.lowerBound == atom.startIndex ? nil : atom[atom.index(before: range.lowerBound)]
             let after = range.upperBound == atom.endIndex ? nil : atom[range.upperBound]
             let boundaryBefore = before.map { !isIdentifierCharacter($0) && $0 != "." && $0 != ">" } ?? true

@@ -35,13 +35,22 @@ public struct DereferenceBeforeTest: Sendable {
         // Must-analysis: what every path to a node dereferenced (nil: not reached yet).
         var states: [[String: Dereference]?] = Array(repeating: nil, count: graph.nodes.count)
         states[0] = [:]
+        // What a node does depends on the node alone: worked out on its first visit, not on each.
+        var steps: [Step?] = Array(repeating: nil, count: graph.nodes.count)
         var worklist = [0]
         var iterations = 0
         while let node = worklist.popLast() {
             iterations += 1
             if iterations > 100_000 { break }  // a safety net; states only shrink, so this converges
             guard let input = states[node] else { continue }
-            let output = Self.transfer(input, node: graph.nodes[node], dereferencingCalls: dereferencingCalls)
+            let step: Step
+            if let known = steps[node] {
+                step = known
+            } else {
+                step = Self.step(for: graph.nodes[node], dereferencingCalls: dereferencingCalls)
+                steps[node] = step
+            }
+            let output = Self.transfer(input, step: step)
             for successor in graph.nodes[node].successors {
                 let merged = states[successor].map { Self.intersect($0, output) } ?? output
                 if merged != states[successor] {
@@ -51,9 +60,10 @@ public struct DereferenceBeforeTest: Sendable {
             }
         }
         // Tests are judged on the final states: during the walk a state may still be too large.
+        // A test no dereference reaches has nothing to report: its atoms are not worked out.
         var found = Set<Incident>()
         for (index, node) in graph.nodes.enumerated() {
-            guard case .assume(let condition, _) = node.action, let state = states[index] else { continue }
+            guard case .assume(let condition, _) = node.action, let state = states[index], !state.isEmpty else { continue }
             let text = ConditionFacts.atom(condition.text)
             let atoms = Set((ConditionFacts.facts(condition: text, outcome: true)
                 + ConditionFacts.facts(condition: text, outcome: false)).map(\.atom))
@@ -81,45 +91,80 @@ public struct DereferenceBeforeTest: Sendable {
         return result
     }
 
-    private static func transfer(_ input: [String: Dereference], node: FlowNode,
-                                 dereferencingCalls: [String: Set<Int>]) -> [String: Dereference] {
-        var state = input
+    /// A node's effect on the dereferences, with the texts it needs already normalised.
+    private enum Step {
+        /// Forgets everything: unseen code, or a statement whose tests the parser dropped.
+        case forget
+        /// An expression statement dereferencing `pointers` at `line`.
+        case dereference(pointers: [String], line: Int)
+        /// A call with its arguments as atoms; `dereferenced` are the (index-ordered) arguments a
+        /// `dereferences` rule reads through.
+        case call(arguments: [String], line: Int, name: String?, dereferenced: [String])
+        case assign(target: String, value: String)
+        case none
+    }
+
+    private static func step(for node: FlowNode, dereferencingCalls: [String: Set<Int>]) -> Step {
         switch node.action {
         case .call(let call) where call.callee == NullFlow.marker:
-            let text = NullFlow.removingSizeof(ConditionFacts.atom(call.arguments.first ?? ""))
             // A statement the parser dropped and the tokens kept: its tests are invisible.
-            if NullFlow.isRecoveredStatement(call.arguments.first ?? "") { return [:] }
-            for pointer in dereferencedPointers(in: text) where state[pointer] == nil {
-                state[pointer] = Dereference(pointer: pointer, line: call.line, call: nil)
-            }
+            if NullFlow.isRecoveredStatement(call.arguments.first ?? "") { return .forget }
+            let text = NullFlow.removingSizeof(ConditionFacts.atom(call.arguments.first ?? ""))
+            return .dereference(pointers: dereferencedPointers(in: text), line: call.line)
         case .call(let call):
             let arguments = call.arguments.map(ConditionFacts.atom)
-            // `&p` handed on may change `p`; the structure holding a member may change the member.
-            state = state.filter { name, _ in
-                !arguments.contains("&" + name)
-                    && !(NullFlow.isMemberPath(name) && arguments.contains { argument in
-                        ResultFlow.mentions(argument, NullFlow.root(of: name)) && !argument.contains(name)
-                    })
-            }
-            if let name = call.functionName, let indices = dereferencingCalls[name] {
+            var dereferenced: [String] = []
+            let name = call.functionName
+            if let name, let indices = dereferencingCalls[name] {
                 for index in indices.sorted() where index < arguments.count {
                     let pointer = arguments[index]
-                    guard NullFlow.isIdentifier(pointer) || NullFlow.isMemberPath(pointer), state[pointer] == nil else { continue }
-                    state[pointer] = Dereference(pointer: pointer, line: call.line, call: name)
+                    guard NullFlow.isIdentifier(pointer) || NullFlow.isMemberPath(pointer) else { continue }
+                    dereferenced.append(pointer)
                 }
             }
+            return .call(arguments: arguments, line: call.line, name: name, dereferenced: dereferenced)
         case .assign(let assignment):
-            let target = ConditionFacts.atom(assignment.target)
-            let copied = state[ConditionFacts.atom(assignment.value)]
+            return .assign(target: ConditionFacts.atom(assignment.target), value: ConditionFacts.atom(assignment.value))
+        case .gap:
+            return .forget
+        default:
+            return .none
+        }
+    }
+
+    private static func transfer(_ input: [String: Dereference], step: Step) -> [String: Dereference] {
+        var state = input
+        switch step {
+        case .forget:
+            // Unseen code may store to anything.
+            return [:]
+        case .dereference(let pointers, let line):
+            for pointer in pointers where state[pointer] == nil {
+                state[pointer] = Dereference(pointer: pointer, line: line, call: nil)
+            }
+        case .call(let arguments, let line, let name, let dereferenced):
+            // `&p` handed on may change `p`; the structure holding a member may change the member.
+            if !state.isEmpty {
+                state = state.filter { name, _ in
+                    !arguments.contains("&" + name)
+                        && !(NullFlow.isMemberPath(name) && arguments.contains { argument in
+                            ResultFlow.mentions(argument, NullFlow.root(of: name)) && !argument.contains(name)
+                        })
+                }
+            }
+            if let name {
+                for pointer in dereferenced where state[pointer] == nil {
+                    state[pointer] = Dereference(pointer: pointer, line: line, call: name)
+                }
+            }
+        case .assign(let target, let value):
+            let copied = state[value]
             state = state.filter { name, dereference in
                 !NullFlow.overwrites(target, name) && !NullFlow.overwrites(target, dereference.pointer)
             }
             // `tsk = mm->owner;` after the dereference: a test of `tsk` tests the same value.
             if let copied, NullFlow.isIdentifier(target) { state[target] = copied }
-        case .gap:
-            // Unseen code may store to anything.
-            return [:]
-        default:
+        case .none:
             break
         }
         return state
@@ -129,7 +174,7 @@ public struct DereferenceBeforeTest: Sendable {
     static func dereferencedPointers(in text: String) -> [String] {
         var result: [String] = []
         var index = text.startIndex
-        while let arrow = text.range(of: "->", range: index..<text.endIndex) {
+        while let arrow = text.fastRange(of: "->", from: index) {
             index = arrow.upperBound
             // The member path that ends at this arrow.
             var start = arrow.lowerBound

@@ -103,7 +103,7 @@ public enum LifetimeText {
     public static func dereferences(_ text: String, _ variable: String) -> Bool {
         let atom = ConditionFacts.atom(text)
         var search = atom.startIndex
-        while let range = atom.range(of: variable, range: search..<atom.endIndex) {
+        while let range = atom.fastRange(of: variable, from: search) {
             search = range.upperBound
             let before = range.lowerBound == atom.startIndex ? nil : atom[atom.index(before: range.lowerBound)]
             if let before, before.isLetter || before.isNumber || before == "_" || before == "." || before == ">" {

@@ -344,6 +344,16 @@ public struct NullFlow: Sendable {
 
     /// Text of a statement kept from tokens, whose branches the model does not show.
     static func isRecoveredStatement(_ text: String) -> Bool {
+        // Asked for every expression statement: ASCII text is decided on its bytes, the same way.
+        if text.isAllASCII {
+            let bytes = text.utf8.drop { $0 == UInt8(ascii: " ") }
+            for keyword in ["if", "else", "while", "for", "switch", "do"] where bytes.starts(with: keyword.utf8) {
+                let rest = bytes.dropFirst(keyword.utf8.count)
+                if rest.isEmpty || rest.first == UInt8(ascii: " ") || rest.first == UInt8(ascii: "(")
+                    || rest.first == UInt8(ascii: "{") { return true }
+            }
+            return false
+        }
         let trimmed = text.drop { $0 == " " }
         for keyword in ["if", "else", "while", "for", "switch", "do"] where trimmed.hasPrefix(keyword) {
             let rest = trimmed.dropFirst(keyword.count)
@@ -354,7 +364,7 @@ public struct NullFlow: Sendable {
 
     /// `(p=f(x))==NULL` → `p==NULL`, so the facts see the stored variable.
     public static func unwrapStore(_ text: String, variable v: String) -> String {
-        guard let start = text.range(of: "(" + v + "=") else { return text }
+        guard let start = text.fastRange(of: "(" + v + "=") else { return text }
         if text[start.upperBound...].hasPrefix("=") { return text }
         var depth = 0
         var index = start.lowerBound
@@ -430,7 +440,7 @@ public struct NullFlow: Sendable {
     static func removingSizeof(_ text: String) -> String {
         var result = text
         for keyword in ["sizeof(", "typeof(", "__typeof__(", "offsetof("] {
-            while let start = result.range(of: keyword) {
+            while let start = result.fastRange(of: keyword) {
                 var depth = 0
                 var index = result.index(before: start.upperBound)
                 var end: String.Index?

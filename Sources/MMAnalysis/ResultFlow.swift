@@ -104,7 +104,7 @@ public struct ResultFlow: Sendable {
     public static func firstMention(of name: String, in text: String) -> Range<String.Index>? {
         guard !name.isEmpty else { return nil }
         var search = text.startIndex
-        while let range = text.range(of: name, range: search..<text.endIndex) {
+        while let range = text.fastRange(of: name, from: search) {
             var boundaryBefore = true
             if range.lowerBound > text.startIndex {
                 let before = text.index(before: range.lowerBound)
@@ -158,7 +158,7 @@ public struct ResultFlow: Sendable {
         guard let text = model.sourceLines[line] else { return true }
         let compact = ConditionFacts.atom(text)
         let wanted = ConditionFacts.atom(target)
-        guard let range = compact.range(of: wanted) else { return true }
+        guard let range = compact.fastRange(of: wanted) else { return true }
         let after = compact[range.upperBound...]
         for op in ["+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="] where after.hasPrefix(op) {
             return false
@@ -175,8 +175,10 @@ public enum CalleeKey {
         var text = ConditionFacts.atom(callee)
         while text.hasPrefix("(") || text.hasPrefix("*") { text.removeFirst() }
         while text.hasSuffix(")") { text.removeLast() }
-        if let range = text.range(of: "->", options: .backwards) { return "->" + text[range.upperBound...] }
-        if let dot = text.lastIndex(of: ".") { return "->" + text[text.index(after: dot)...] }
+        if let range = text.fastLastRange(of: "->") { return "->" + text[range.upperBound...] }
+        // On ASCII text the last "." byte is the last "." Character.
+        let dot = text.isAllASCII ? text.lastByteRange(of: ".")?.lowerBound : text.lastIndex(of: ".")
+        if let dot { return "->" + text[text.index(after: dot)...] }
         return text
     }
 

@@ -473,6 +473,9 @@ enum CSyntax {
                                                     "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "##"]
 
     static func tokens(_ text: String) -> [String] {
+        // Called for every hunk of a patch and many expressions: ASCII text without carriage
+        // returns (where every byte is a Character) is read as bytes, the same way.
+        if !text.utf8.contains(where: { $0 >= 0x80 || $0 == 0x0D }) { return asciiTokens(text) }
         let chars = Array(text)
         var result: [String] = []
         var index = 0
@@ -516,6 +519,68 @@ enum CSyntax {
                 continue
             }
             result.append(String(c))
+            index += 1
+        }
+        return result
+    }
+
+    /// `tokens` for text whose bytes are all ASCII and none a carriage return.
+    private static func asciiTokens(_ text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        var result: [String] = []
+        var index = 0
+        func isWord(_ b: UInt8) -> Bool {
+            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+        }
+        // Character.isWhitespace on ASCII: tab, line feed, vertical tab, form feed, space (no CR here).
+        func isSpace(_ b: UInt8) -> Bool { (b >= 0x09 && b <= 0x0C) || b == 0x20 }
+        func string(_ start: Int, _ end: Int) -> String { String(decoding: bytes[start..<end], as: UTF8.self) }
+        let slash = UInt8(ascii: "/"), star = UInt8(ascii: "*"), newline = UInt8(ascii: "\n")
+        let doubleQuote = UInt8(ascii: "\""), singleQuote = UInt8(ascii: "'"), backslash = UInt8(ascii: "\\")
+        while index < bytes.count {
+            let c = bytes[index]
+            if isSpace(c) { index += 1; continue }
+            if c == slash, index + 1 < bytes.count, bytes[index + 1] == star {
+                index += 2
+                while index + 1 < bytes.count, !(bytes[index] == star && bytes[index + 1] == slash) { index += 1 }
+                index += 2
+                continue
+            }
+            if c == slash, index + 1 < bytes.count, bytes[index + 1] == slash {
+                while index < bytes.count, bytes[index] != newline { index += 1 }
+                continue
+            }
+            if c == doubleQuote || c == singleQuote {
+                index += 1
+                while index < bytes.count, bytes[index] != c { index += bytes[index] == backslash ? 2 : 1 }
+                index += 1
+                result.append(c == doubleQuote ? "\"\"" : "''")
+                continue
+            }
+            if isWord(c) {
+                var end = index
+                while end < bytes.count, isWord(bytes[end]) { end += 1 }
+                result.append(string(index, end))
+                index = end
+                continue
+            }
+            if index + 2 < bytes.count {
+                let three = string(index, index + 3)
+                if punctuators3.contains(three) {
+                    result.append(three)
+                    index += 3
+                    continue
+                }
+            }
+            if index + 1 < bytes.count {
+                let two = string(index, index + 2)
+                if punctuators2.contains(two) {
+                    result.append(two)
+                    index += 2
+                    continue
+                }
+            }
+            result.append(string(index, index + 1))
             index += 1
         }
         return result

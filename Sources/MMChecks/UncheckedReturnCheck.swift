@@ -233,8 +233,8 @@ extension UncheckedReturnCheck {
                        "does not matter", "best effort", "best-effort", "not fatal", "harmless", "can fail"]
         for l in max(0, line - 3)...line {
             guard let text = model.sourceLines[l]?.lowercased() else { continue }
-            guard let start = text.range(of: "/*") ?? text.range(of: "//")
-                    ?? (text.trimmingBlanks().hasPrefix("*") ? text.range(of: "*") : nil) else { continue }
+            guard let start = text.fastRange(of: "/*") ?? text.fastRange(of: "//")
+                    ?? (text.trimmingBlanks().hasPrefix("*") ? text.fastRange(of: "*") : nil) else { continue }
             let comment = text[start.lowerBound...]
             if phrases.contains(where: { comment.contains($0) }) { return true }
         }

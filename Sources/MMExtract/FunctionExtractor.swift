@@ -242,7 +242,16 @@ public final class FunctionExtractor {
     }
 
     private func quoted(_ message: String, after prefix: String) -> String? {
-        guard message.hasPrefix(prefix), let open = message.firstIndex(of: "'") else { return nil }
+        guard message.hasPrefix(prefix) else { return nil }
+        // Asked for every error of every pass: clang's messages are ASCII, where every byte is a
+        // Character and the quotes are found on the bytes.
+        if message.isAllASCII {
+            let bytes = message.utf8
+            guard let open = bytes.firstIndex(of: UInt8(ascii: "'")),
+                  let close = bytes[bytes.index(after: open)...].firstIndex(of: UInt8(ascii: "'")) else { return nil }
+            return String(message[bytes.index(after: open)..<close])
+        }
+        guard let open = message.firstIndex(of: "'") else { return nil }
         let rest = message[message.index(after: open)...]
         guard let close = rest.firstIndex(of: "'") else { return nil }
         return String(rest[..<close])

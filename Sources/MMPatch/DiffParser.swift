@@ -101,14 +101,23 @@ struct HunkHeader: Sendable, Equatable {
 
 /// True for a reviewer's snip marker: "[...]", "[ ... ]", "...", "<snip>", "[snip]" and the like.
 func isSnipMarker(_ text: String) -> Bool {
-    let compact = String(text.unicodeScalars.filter { !isBlank($0) }.map(Character.init))
-    guard !compact.isEmpty, compact.utf8.count <= 14 else { return false }
-    let lower = lowercasedASCII(compact)
-    let markers: Set<String> = ["[...]", "...", "<snip>", "[snip]", "<...>", "[..]", "..", "…", "[…]",
-                                "snip", "<snipped>", "[snipped]", "[....]", "....", "<snip/>", "[--snip--]",
-                                "--snip--", "8<", "---8<---", "-->8--", ">8", "[...snip...]"]
-    return markers.contains(lower)
+    // Asked for nearly every line a hunk reads: decided on bytes, stopping at the 15th that is not
+    // blank. The blanks are ASCII, so dropping their bytes drops exactly the blank scalars.
+    func isKept(_ byte: UInt8) -> Bool { !isBlankByte(byte) && byte != 0x0A }
+    var kept = 0
+    for byte in text.utf8 where isKept(byte) {
+        kept += 1
+        if kept > 14 { return false }
+    }
+    guard kept > 0 else { return false }
+    let lower = String(decoding: text.utf8.filter(isKept).map(lowerASCII), as: UTF8.self)
+    return snipMarkers.contains(lower)
 }
+
+/// The snip markers, lowercased and without blanks (a constant, built once rather than per line).
+private let snipMarkers: Set<String> = ["[...]", "...", "<snip>", "[snip]", "<...>", "[..]", "..", "…", "[…]",
+                                        "snip", "<snipped>", "[snipped]", "[....]", "....", "<snip/>", "[--snip--]",
+                                        "--snip--", "8<", "---8<---", "-->8--", ">8", "[...snip...]"]
 
 /// A run of quoted diff lines found in a message: the files of one patch at one quote depth.
 struct FoundDiff: Sendable {

@@ -221,7 +221,8 @@ struct FragmentScanner {
             if let key = currentKey { owners[entries[index].hunkLine] = key }
             for byte in masked[index].code.utf8 {
                 if currentKey != nil {
-                    scanInFunction(byte, line: index)
+                    // Inside a function only braces matter (most bytes of a hunk are read here).
+                    if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") { scanInFunction(byte, line: index) }
                 } else {
                     scanOutside(byte, line: index)
                 }
