@@ -295,7 +295,7 @@ public struct MissingNullCheck: FunctionCheck {
             case .errTestOfNull:
                 message = "\(callee) returns NULL on failure, not an ERR_PTR: IS_ERR(\(source.variable)) never catches it"
             }
-            var notes = [SideNote(line: source.line, message: "\(variable) is set from \(callee) here")]
+            let notes = [SideNote(line: source.line, message: "\(variable) is set from \(callee) here")]
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: incident.line,
                 message: message, notes: notes,

@@ -22,6 +22,9 @@ public final class FunctionExtractor {
     public static let defaultFullParsesBeforePrecompiling = 8
     private let fullParsesBeforePrecompiling: Int?
     private var fullParses = 0
+    /// Translation units parsed so far, every pass counted (for tests and benchmarks: a unit whose
+    /// stubs were all predicted is parsed once).
+    public private(set) var unitParses = 0
     /// Built once; nil when not yet, when it could not be built, or when a unit failed to load it.
     private var precompiled: PrecompiledPrelude? = nil
     private var precompiledTried = false
@@ -57,6 +60,7 @@ public final class FunctionExtractor {
     /// Parses one composed unit, with the prelude precompiled when possible. The unit text keeps
     /// its first line (the prelude's `#include`) as a comment, so unit lines and `origins` agree.
     private func parse(_ composed: UnitBuilder.Composed) throws(ExtractError) -> TranslationUnit {
+        unitParses += 1
         let preludeFile = (KernelPrelude.fileName, KernelPrelude.text)
         if let pch = prelude(), composed.lines.first == UnitBuilder.preludeInclude {
             var lines = composed.lines
@@ -160,6 +164,7 @@ public final class FunctionExtractor {
         let byID = Dictionary(uniqueKeysWithValues: prepared.map { ($0.job.id, $0) })
         var stubs = StubSet()
         UnitBuilder.collectLexicalStubs(prepared, into: &stubs)
+        UnitBuilder.collectUndeclaredVariableStubs(prepared, into: &stubs)
         var unit: TranslationUnit? = nil
         var composed = UnitBuilder.Composed(lines: [], origins: [])
         var diagnostics: [TranslationUnit.Diagnostic] = []

@@ -348,6 +348,41 @@ enum KernelPrelude {
         return names
     }()
 
+    /// The ordinary identifiers the prelude declares at file scope: functions, variables,
+    /// typedefs, enumerators and macros. Unlike knownNames it leaves out parameter, member, tag and
+    /// local names, which do not declare a name a hunk could use (`val` is a member of swp_entry_t,
+    /// not a variable).
+    static let fileScopeNames: Set<String> = {
+        var names = Set<String>()
+        var depth = 0
+        var enumBodies: [Int] = []  // depths at which an enum's braces were opened
+        var previous: CToken? = nil
+        var beforePrevious: CToken? = nil
+        for t in tokens {
+            defer { if t.kind != .directive { beforePrevious = previous; previous = t } }
+            switch t.kind {
+            case .directive:
+                let parts = t.text.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "\t" })
+                if parts.count >= 2, parts[0] == "#define" { names.insert(String(parts[1])) }
+            case .punct:
+                if t.text == "(" || t.text == "[" || t.text == "{" {
+                    if t.text == "{", previous?.text == "enum" || beforePrevious?.text == "enum" { enumBodies.append(depth) }
+                    depth += 1
+                } else if t.text == ")" || t.text == "]" || t.text == "}" {
+                    depth = max(0, depth - 1)
+                    if t.text == "}", enumBodies.last == depth { enumBodies.removeLast() }
+                }
+            case .identifier:
+                let isTag = previous.map { ["struct", "union", "enum"].contains($0.text) } ?? false
+                let inEnum = enumBodies.last.map { depth == $0 + 1 } ?? false
+                if !isTag, depth == 0 || inEnum { names.insert(t.text) }
+            default:
+                break
+            }
+        }
+        return names
+    }()
+
     /// Struct tags the prelude defines completely (others the stubs complete).
     static let definedTags: Set<String> = {
         var tags = Set<String>()
