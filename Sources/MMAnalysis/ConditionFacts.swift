@@ -20,9 +20,18 @@ public struct Fact: Sendable, Hashable, Comparable {
 /// on the false edge. Atoms are expression texts without blanks, so `ret` and `ret ` agree.
 public enum ConditionFacts {
     public static func atom(_ text: String) -> String {
-        if let bytes = asciiBytes(text) {
+        // Asked for nearly every argument, target and condition of every function, and most are
+        // already atoms: those are returned as they are, without copying their bytes.
+        var ascii = true
+        var hasWhitespace = false
+        for byte in text.utf8 {
+            if byte >= 0x80 { ascii = false; break }
             // ASCII whitespace is exactly what Character.isWhitespace accepts below 0x80.
-            return String(decoding: bytes.filter { !($0 == 0x20 || (0x09...0x0D).contains($0)) }, as: UTF8.self)
+            if byte == 0x20 || (0x09...0x0D).contains(byte) { hasWhitespace = true }
+        }
+        if ascii {
+            if !hasWhitespace { return text }
+            return String(decoding: text.utf8.filter { !($0 == 0x20 || (0x09...0x0D).contains($0)) }, as: UTF8.self)
         }
         return String(text.filter { !$0.isWhitespace })
     }
@@ -300,6 +309,9 @@ public enum ConditionFacts {
 
     /// Splits at `separator` outside parentheses and brackets; nil when it does not occur there.
     static func splitTopLevel(_ text: String, separator: String) -> [String]? {
+        // facts() tries six separators on every condition and most occur in none: a text without
+        // the separator's first byte is settled without copying it.
+        if let first = separator.utf8.first, !text.utf8.contains(first) { return nil }
         if let bytes = asciiBytes(text), let sep = asciiBytes(separator) {
             return splitTopLevel(bytes: bytes, separator: sep)
         }

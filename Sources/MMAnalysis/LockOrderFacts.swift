@@ -210,18 +210,25 @@ public enum LockOrderFacts {
     /// member names, or a name that says lock, sem or mutex.
     public static func statedOrders(in text: String, facts: KernelFacts) -> [StatedOrder] {
         var result: [StatedOrder] = []
-        // Sentences, split on bytes: a description can be a whole mail.
-        let bytes = Array(text.utf8)
+        // Sentences, split on bytes: a description can be a whole mail. Most sentences state no
+        // order: only those with a word an order needs are made into strings and split into words.
         var sentences: [String] = []
-        var start = 0
-        for (index, byte) in bytes.enumerated() where byte == 10 || byte == 46 || byte == 59 {
-            if index > start { sentences.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
-            start = index + 1
+        var whole = text
+        whole.withUTF8 { bytes in
+            var start = 0
+            for index in 0...bytes.count where index == bytes.count || bytes[index] == 10 || bytes[index] == 46 || bytes[index] == 59 {
+                if index > start {
+                    let sentence = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    if orderWords.contains(where: { word in
+                        word.withUnsafeBufferPointer { ByteSearch.firstOffset(of: $0, in: sentence, from: 0) != nil }
+                    }) {
+                        sentences.append(String(decoding: sentence, as: UTF8.self))
+                    }
+                }
+                start = index + 1
+            }
         }
-        if start < bytes.count { sentences.append(String(decoding: bytes[start...], as: UTF8.self)) }
         for line in sentences {
-            // Most lines state no order: skip them before splitting them into words.
-            guard ["->", "nest", "inside", "outside", "within", "before", "after"].contains(where: { hasBytes(line, $0) }) else { continue }
             // "must not take A -> B", "the reverse order B -> A": a sentence that negates or
             // describes a violation states no order.
             let lower = line.lowercased()
@@ -255,17 +262,13 @@ public enum LockOrderFacts {
         return result
     }
 
+    /// Words without which a sentence states no order, as bytes.
+    private static let orderWords: [[UInt8]] = ["->", "nest", "inside", "outside", "within", "before", "after"]
+        .map { Array($0.utf8) }
+
     /// Whether `text` contains `needle`, compared as bytes (Foundation's contains bridges each call).
     static func hasBytes(_ text: String, _ needle: String) -> Bool {
-        let haystack = Array(text.utf8)
-        let pattern = Array(needle.utf8)
-        guard !pattern.isEmpty, haystack.count >= pattern.count else { return false }
-        var index = 0
-        while index + pattern.count <= haystack.count {
-            if haystack[index] == pattern[0] && Array(haystack[index..<(index + pattern.count)]) == pattern { return true }
-            index += 1
-        }
-        return false
+        text.containsBytes(needle)
     }
 
     /// Words of a line with " -> " kept as its own token and filler words dropped

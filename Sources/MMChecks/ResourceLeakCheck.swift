@@ -221,10 +221,11 @@ public struct ResourceLeakCheck: FunctionCheck {
         let taught = TaughtRelease.find(context: context, pairs: pairs)
         // Cheap exit: most functions take or drop nothing the pairs know, and the patch adds no
         // release to them.
+        let facts = context.facts
         guard !taught.isEmpty || calls.contains(where: { call in
-            pairs.contains { $0.acquire == call.functionName || $0.releases.contains(call.callee) }
+            facts.pairsByRelease[call.callee] != nil || call.functionName.map { facts.pairsByAcquire[$0] != nil } == true
         }) else { return skipped }
-        var walk = ResourceWalk(context: context, pairs: pairs, taught: taught)
+        var walk = ResourceWalk(context: context, taught: taught)
         walk.run()
         return walk.findings(check: self, context: context) + skipped
     }
@@ -550,7 +551,9 @@ private struct ResourceWalk {
     let taughtAt: [Int: [(object: String, pairIndex: Int)]]
     let taughtObjects: Set<String>
 
-    init(context: FunctionContext, pairs: [ResourcePair], taught: [TaughtRelease] = []) {
+    /// The pairs are the facts' (`context.facts.pairs`), looked up through their name indices.
+    init(context: FunctionContext, taught: [TaughtRelease] = []) {
+        let pairs = context.facts.pairs
         let graph = context.locks.graph
         self.graph = graph
         var taughtAt: [Int: [(object: String, pairIndex: Int)]] = [:]
@@ -572,11 +575,11 @@ private struct ResourceWalk {
         self.pairs = pairs
         releasingPairs = graph.nodes.map { node in
             guard case .call(let call) = node.action else { return [] }
-            return pairs.indices.filter { pairs[$0].releases.contains(call.callee) }
+            return context.facts.pairsByRelease[call.callee] ?? []
         }
         acquiringPairs = graph.nodes.map { node in
-            guard case .call(let call) = node.action else { return [] }
-            return pairs.indices.filter { pairs[$0].acquire == call.functionName }
+            guard case .call(let call) = node.action, let name = call.functionName else { return [] }
+            return context.facts.pairsByAcquire[name] ?? []
         }
         storesAcquiredResult = graph.nodes.map { node in
             guard case .assign(let assignment) = node.action, let callee = assignment.valueCallee else { return false }
@@ -589,12 +592,12 @@ private struct ResourceWalk {
         statesAt = Array(repeating: PathStates(), count: graph.nodes.count)
         var released = Set<String>()
         for call in context.model.body.allCalls {
-            for pair in pairs where pair.releases.contains(call.callee) {
-                if let object = Self.object(pair.releaseObject, of: call) { released.insert(object) }
+            for index in context.facts.pairsByRelease[call.callee] ?? [] {
+                if let object = Self.object(pairs[index].releaseObject, of: call) { released.insert(object) }
             }
         }
         releasedNames = released
-        presumedAt = Self.presumedResources(graph: graph, pairs: pairs, model: context.model,
+        presumedAt = Self.presumedResources(graph: graph, facts: context.facts, model: context.model,
                                             variables: variables)
     }
 
@@ -603,17 +606,21 @@ private struct ResourceWalk {
     /// of unseen code before the release. Only plain local names are followed.
     let presumedAt: [Int: [(object: String, pairIndex: Int)]]
 
-    static func presumedResources(graph: ControlFlowGraph, pairs: [ResourcePair], model: FunctionModel,
+    static func presumedResources(graph: ControlFlowGraph, facts: KernelFacts, model: FunctionModel,
                                   variables: LifetimeVariables) -> [Int: [(object: String, pairIndex: Int)]] {
+        let pairs = facts.pairs
         var releases: [Int: (object: String, pairIndex: Int)] = [:]
         var acquired = Set<String>()
         for (index, node) in graph.nodes.enumerated() {
             guard case .call(let call) = node.action else { continue }
-            for (pairIndex, pair) in pairs.enumerated() {
-                if pair.acquire == call.functionName, let object = object(pair.acquireObject, of: call) {
-                    acquired.insert(object)
+            if let name = call.functionName {
+                for pairIndex in facts.pairsByAcquire[name] ?? [] {
+                    if let object = object(pairs[pairIndex].acquireObject, of: call) { acquired.insert(object) }
                 }
-                if pair.releases.contains(call.callee), let object = object(pair.releaseObject, of: call),
+            }
+            // Ascending, so that the last pair releasing through this call is the one kept.
+            for pairIndex in facts.pairsByRelease[call.callee] ?? [] {
+                if let object = object(pairs[pairIndex].releaseObject, of: call),
                    LifetimeText.isIdentifier(object), !model.parameterNames.contains(object) {
                     releases[index] = (object, pairIndex)
                 }

@@ -25,6 +25,15 @@ extension String {
         return lower..<utf8.index(lower, offsetBy: needle.utf8.count)
     }
 
+    /// Whether `needle`'s bytes occur in the text; false for an empty needle.
+    public func containsBytes(_ needle: String) -> Bool {
+        var text = self
+        var wanted = needle
+        return text.withUTF8 { bytes in
+            wanted.withUTF8 { pattern in ByteSearch.firstOffset(of: pattern, in: bytes, from: 0) != nil }
+        }
+    }
+
     /// The last occurrence of `needle`'s bytes; nil when there is none or `needle` is empty.
     public func lastByteRange(of needle: String) -> Range<Index>? {
         var text = self

@@ -236,7 +236,13 @@ public struct KernelFacts: Sendable {
     /// Calls that dereference some of their arguments, by name (`dereferences` in Rules/).
     public private(set) var dereferencingCalls: [String: Set<Int>] = [:]
     /// Reference and memory pairs, in file order.
-    public var pairs: [ResourcePair]
+    public var pairs: [ResourcePair] {
+        didSet { (pairsByAcquire, pairsByRelease) = Self.index(pairs) }
+    }
+    /// Indices into `pairs` (ascending) by acquiring and by releasing function: checks ask for
+    /// every call of every function, and a name lookup replaces a comparison with every pair.
+    public private(set) var pairsByAcquire: [String: [Int]] = [:]
+    public private(set) var pairsByRelease: [String: [Int]] = [:]
     /// Allocation functions and which arguments give the size, by name.
     public var allocators: [String: AllocatorFact]
     /// The documented lock order (order.yaml).
@@ -263,6 +269,18 @@ public struct KernelFacts: Sendable {
         self.effectPatterns = effectPatterns
         self.gfp = gfp
         (noReturnCalls, dereferencingCalls) = Self.derive(calls)
+        (pairsByAcquire, pairsByRelease) = Self.index(pairs)
+    }
+
+    private static func index(_ pairs: [ResourcePair]) -> ([String: [Int]], [String: [Int]]) {
+        var byAcquire: [String: [Int]] = [:]
+        var byRelease: [String: [Int]] = [:]
+        for (index, pair) in pairs.enumerated() {
+            byAcquire[pair.acquire, default: []].append(index)
+            // A pair naming one release twice is still one pair for that release.
+            for release in Set(pair.releases) { byRelease[release, default: []].append(index) }
+        }
+        return (byAcquire, byRelease)
     }
 
     private static func derive(_ calls: [String: CallFact]) -> (Set<String>, [String: Set<Int>]) {

@@ -391,11 +391,19 @@ struct FragmentScanner {
     // MARK: Does the hunk start inside a function?
 
     private func startsInsideFunction() -> Bool {
-        var codeLines: [Int] = []
-        for (index, line) in masked.enumerated() where !line.isPreprocessor && !line.code.trimmed.isEmpty {
-            codeLines.append(index)
+        // Code lines are found as the scan reaches them: it usually decides within a few lines,
+        // and trimming every line of a long hunk first cost more than the decision.
+        func codeLine(after index: Int) -> Int? {
+            var next = index + 1
+            while next < masked.count {
+                if !masked[next].isPreprocessor && !masked[next].code.trimmed.isEmpty { return next }
+                next += 1
+            }
+            return nil
         }
-        for (position, index) in codeLines.enumerated() {
+        var nextCodeLine = codeLine(after: -1)
+        while let index = nextCodeLine {
+            nextCodeLine = codeLine(after: index)
             let code = masked[index].code.trimmed
             let raw = entries[index].line.text
             let indented = raw.utf8.first == 0x20 || raw.utf8.first == 0x09
@@ -413,7 +421,7 @@ struct FragmentScanner {
             let opens = code.utf8.filter { $0 == UInt8(ascii: "(") }.count
             let closes = code.utf8.filter { $0 == UInt8(ascii: ")") }.count
             if closes > opens && !code.hasSuffix(";") && !code.hasSuffix("{"),
-               position + 1 < codeLines.count, masked[codeLines[position + 1]].code.trimmed == "{" {
+               let following = nextCodeLine, masked[following].code.trimmed == "{" {
                 return false  // the tail of a multi-line definition header
             }
             if indented {
