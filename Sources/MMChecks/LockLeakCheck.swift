@@ -356,6 +356,17 @@ public struct LockLeakCheck: FunctionCheck {
             }
         }
 
+        // States at an exit form a set, iterated in a per-process hash order: the sites are put in
+        // a fixed order (exit, then the earliest taking line) so that the same patch always gets
+        // the same "taken here" note when paths that took the lock at different lines meet at one
+        // exit (mm/memory.c apply_to_pte_range: pte_alloc_map_lock or pte_offset_map_lock).
+        for key in heldAt.keys {
+            heldAt[key]?.sort { a, b in
+                (a.node, a.record.acquiredLine ?? Int.max, a.record.event.call.line, a.record.status == .held ? 0 : 1)
+                    < (b.node, b.record.acquiredLine ?? Int.max, b.record.event.call.line, b.record.status == .held ? 0 : 1)
+            }
+        }
+
         // Kernel naming: lock_anon_vma_root(), find_lock_task_mm(), folio_lock_anon_vma_read()
         // return with a lock held by design.
         let name = context.model.name.lowercased()
@@ -373,7 +384,7 @@ public struct LockLeakCheck: FunctionCheck {
             if handsLocksToCaller { continue }
             if let first = sites.first, locksThroughCallerState(first.record.event, model: context.model) { continue }
             let returnConvention = ReturnedLockConvention(analysis: analysis, model: context.model)
-            for site in sites.sorted(by: { $0.node < $1.node }) {
+            for site in sites {
                 if handsOver(site.record.event, at: graph.nodes[site.node]) { continue }
                 if returnConvention.handsOver(key: key, event: site.record.event, exit: site.node) { continue }
                 let exitLine = graph.nodes[site.node].line

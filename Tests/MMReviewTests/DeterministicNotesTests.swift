@@ -27,6 +27,36 @@ import Testing
         #expect(doubles.first?.notes.map(\.line) == [5])
     }
 
+    /// Two paths take the lock at different lines and meet at an exit that keeps it (as in
+    /// mm/memory.c apply_to_pte_range(), pte_alloc_map_lock() or pte_offset_map_lock()).
+    static let twoTakers = """
+        int take(struct foo *f, int create)
+        {
+        	if (create)
+        		spin_lock(&f->lock);
+        	else
+        		spin_lock(&f->lock);
+        	if (f->busy)
+        		return -EBUSY;
+        	spin_unlock(&f->lock);
+        	return 0;
+        }
+        """
+
+    @Test func aLeakQuotesTheEarliestTakingLineInEveryRun() throws {
+        let patch = newFilePatch(source: Self.twoTakers)
+        var notes: Set<[Int]> = []
+        for _ in 0..<6 {
+            let run = try runMMReview(["--format", "gcc", "-"], stdin: patch)
+            #expect(run.status == 1)
+            #expect(run.stdout.contains("example.c:8:1: error: take() returns here with 'f->lock' still held"), "\(run.stdout)")
+            let noteLines = run.stdout.split(separator: "\n").filter { $0.contains("is taken here") }
+                .compactMap { Int($0.split(separator: ":")[1]) }
+            notes.insert(noteLines)
+        }
+        #expect(notes == [[4]])
+    }
+
     @Test func separateRunsPrintTheSameReview() throws {
         let patch = newFilePatch(source: Self.source)
         var outputs: Set<String> = []
