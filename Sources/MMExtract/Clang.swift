@@ -56,6 +56,8 @@ final class TranslationUnit {
         "-x", "c", "-std=gnu11", "-nostdinc", "-ferror-limit=0", "-fno-spell-checking", "-w",
         "-Wno-implicit-function-declaration", "-Wno-int-conversion", "-Wno-incompatible-pointer-types",
         "-Wno-return-type", "-Wno-unknown-warning-option", "-D__KERNEL__",
+        // Anonymous struct members embed the stub members in every stub tag (StubSet.text()).
+        "-fms-extensions",
     ]
 
     init(index: ClangIndex, mainName: String, files: [(name: String, contents: String)],

@@ -623,7 +623,13 @@ final class ModelBuilder {
             walk(kids[2], use, &acc)
         case CXCursor_MemberRefExpr:
             let kids = children(of: c)
-            if let base = kids.first {
+            // The access clang adds through a stub tag's anonymous __mm_any member is not in the
+            // source: the base is what it accesses.
+            if isAnonymousMemberAccess(c) {
+                for k in kids { walk(k, use, &acc) }
+                return
+            }
+            if let base = kids.first.map(skippingAnonymousMemberAccess) {
                 if let p = realPosition(clang_getCursorLocation(c)), let i = tokenIndex(p), i > 0,
                    tokens[i - 1].isPunct("->") {
                     acc.deref(text(base))
@@ -641,6 +647,19 @@ final class ModelBuilder {
 }
 
 extension ModelBuilder {
+    /// A member access clang made up to reach a member of an anonymous struct member (the stub
+    /// tags embed `struct __mm_any;`): it has no name of its own.
+    func isAnonymousMemberAccess(_ c: CXCursor) -> Bool {
+        clang_getCursorKind(c) == CXCursor_MemberRefExpr && takeString(clang_getCursorSpelling(c)).isEmpty
+    }
+
+    /// The expression an access goes through once made-up anonymous member accesses are removed.
+    func skippingAnonymousMemberAccess(_ c: CXCursor) -> CXCursor {
+        var current = c
+        while isAnonymousMemberAccess(current), let inner = children(of: current).first { current = inner }
+        return current
+    }
+
     /// What `=` assigns to: the variable of a declaration (`int i = …`, `struct page *p = …`, whose
     /// type words are not part of the name), else the whole left-hand side (`vma->vm_file = …`).
     static func assignmentTarget(_ tokens: ArraySlice<CToken>) -> String {
