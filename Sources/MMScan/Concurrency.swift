@@ -112,7 +112,8 @@ public struct ScanCounts: Sendable, Equatable {
     public var bytesRead = 0
     /// Messages read from the archives (in this shard).
     public var messagesRead = 0
-    /// Messages already stored by an earlier run with the same rules and version.
+    /// Messages already stored by an earlier run with the same rules and version, or copies of a
+    /// message this run has already taken (a mailbox concatenated with itself, a cross-post).
     public var messagesSkipped = 0
     public var messagesStored = 0
     public var messagesFailed = 0
@@ -123,7 +124,7 @@ public struct ScanCounts: Sendable, Equatable {
 
 /// The patch hashes a worker has taken on in this run, so that the same patch arriving in two
 /// messages at once is reviewed by one worker only.
-final class PatchClaims: @unchecked Sendable {
+final class HashClaims: @unchecked Sendable {
     // @unchecked: `claimed` is only touched under `lock`.
     private let lock = NSLock()
     private var claimed: Set<String> = []

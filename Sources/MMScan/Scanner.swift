@@ -96,7 +96,8 @@ public struct Scanner {
         let inbox = BoundedQueue<ArchivedMessage>(capacity: max(4, options.workers * 8))
         let results = BoundedQueue<MessageRecord>(capacity: options.batchSize * 2)
         let failures = FailureBox()
-        let claims = PatchClaims()
+        let claims = HashClaims()
+        let messageClaims = HashClaims()
         let workers = DispatchGroup()
         let writerDone = DispatchGroup()
         let totalBytes = options.archives.map { ArchiveReader.size(of: $0) }.reduce(Optional(0)) { sum, size in
@@ -115,7 +116,7 @@ public struct Scanner {
             writerDone.leave()
         }
         let work = MessageWork(store: store, analysis: analysis, shard: options.shard, claims: claims,
-                               progress: progress)
+                               messageClaims: messageClaims, progress: progress)
         for _ in 0..<max(1, options.workers) {
             workers.enter()
             Thread.detachNewThread {
@@ -240,7 +241,12 @@ struct MessageWork: Sendable {
     var store: ScanStore
     var analysis: String
     var shard: Shard?
-    var claims: PatchClaims
+    /// Patches this run reviews, by content hash: the first worker to claim one reviews it.
+    var claims: HashClaims
+    /// Messages this run analyses, by content key: a copy of one already taken is skipped like a
+    /// stored one. Without this, whether a copy was still being written when its twin was looked
+    /// up decided whether it was analysed again, and the counts of a run changed from run to run.
+    var messageClaims: HashClaims
     var progress: ScanProgress
 
     /// Analyses messages taken from the queue together (their database lookup is one query).
@@ -261,7 +267,7 @@ struct MessageWork: Sendable {
         }
         var records: [MessageRecord] = []
         for (message, key) in keyed {
-            if stored.contains(key) {
+            if stored.contains(key) || !messageClaims.claim(key) {
                 progress.update { $0.messagesSkipped += 1 }
                 continue
             }

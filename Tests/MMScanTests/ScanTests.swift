@@ -49,6 +49,28 @@ final class ScanTests: XCTestCase {
         XCTAssertEqual(runs, ["complete", "complete"])
     }
 
+    func testCopiesOfAMessageInOneRunAreAnalysedOnceWhateverTheTiming() throws {
+        // The slice three times over, as `cat a.mbox a.mbox a.mbox` or a cross-posted list gives:
+        // the copies are skipped like stored messages, so the summary is the same in every run.
+        let directory = try temporaryDirectory(self)
+        let slice = try Data(contentsOf: URL(fileURLWithPath: Repository.slice))
+        let tripled = directory + "/tripled.mbox"
+        try (slice + slice + slice).write(to: URL(fileURLWithPath: tripled))
+        var summaries: Set<String> = []
+        for attempt in 0..<3 {
+            let database = directory + "/results-\(attempt).sqlite"
+            let result = try mmreview(["scan", tripled, "--db", database, "--jobs", "2"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("123 messages read, 82 already stored, 41 stored (0 failed), 22 patches, "
+                                                 + "18 reviewed"), result.stdout)
+            summaries.insert(result.stdout)
+            let counts = try DatabaseCounts(database)
+            XCTAssertEqual(counts.messages, Self.sliceCounts.messages)
+            XCTAssertEqual(counts.links, Self.sliceCounts.links)
+        }
+        XCTAssertEqual(summaries.count, 1, "\(summaries)")
+    }
+
     func testChangedRulesReanalyseEveryPatch() throws {
         let directory = try temporaryDirectory(self)
         let database = directory + "/results.sqlite"
