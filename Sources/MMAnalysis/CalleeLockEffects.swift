@@ -102,7 +102,8 @@ public enum CalleeLockSummaries {
         let analysis = LockStateAnalysis(model: model, endsAtClosingBrace: true, resolver: resolver,
                                          calleeEffects: callees)
         var exitStates: [LockState] = []
-        for exit in analysis.graph.exits { exitStates += analysis.statesAt[exit] }
+        // In a fixed order: the release event kept for a key is the first state's.
+        for exit in analysis.graph.exits { exitStates += analysis.orderedStates(at: exit) }
         if exitStates.isEmpty { return [] }
         var releases: [String: LockEvent] = [:]
         for state in exitStates {

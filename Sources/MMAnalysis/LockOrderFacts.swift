@@ -339,8 +339,9 @@ extension LockOrderFacts {
             }
             if taken.isEmpty { continue }
             var seen = Set<String>()
-            for state in analysis.statesAt[index] {
-                for (key, record) in state.locks where isHeld(record.status) && !record.event.nestable {
+            // In a fixed order: the first state holding a lock decides the line its note quotes.
+            for state in analysis.orderedStates(at: index) {
+                for (key, record) in state.locks.sorted(by: { $0.key < $1.key }) where isHeld(record.status) && !record.event.nestable {
                     for lock in taken where seen.insert(key + "|" + (lock.orderName ?? lock.how)).inserted {
                         result.append(LockNesting(held: record, inner: lock, node: index, line: call.line,
                                                   column: call.column, function: function, direct: direct))

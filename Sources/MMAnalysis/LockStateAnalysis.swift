@@ -104,6 +104,41 @@ public struct LockStateAnalysis: Sendable {
     public let graph: ControlFlowGraph
     /// States on entry to each node.
     public private(set) var statesAt: [Set<LockState>]
+
+    /// The states at a node in a fixed order, for checks that report what the first state holding
+    /// a lock says (where it was taken): a Set's order changes from one process to the next, and
+    /// so would the line a note quotes when paths that took the lock at different lines meet.
+    /// Ordered by each state's records taken by key: earliest acquiring line first, then release
+    /// line, status, depth.
+    public func orderedStates(at node: Int) -> [LockState] {
+        statesAt[node].map { (state: $0, records: $0.locks.sorted { $0.key < $1.key }) }
+            .sorted { Self.precedes($0.records, $1.records) }
+            .map(\.state)
+    }
+
+    private static func precedes(_ a: [(key: String, value: LockRecord)], _ b: [(key: String, value: LockRecord)]) -> Bool {
+        for (x, y) in zip(a, b) {
+            if x.key != y.key { return x.key < y.key }
+            let left = (x.value.acquiredLine ?? Int.max, x.value.releasedLine ?? Int.max,
+                        Self.rank(x.value.status), x.value.depth)
+            let right = (y.value.acquiredLine ?? Int.max, y.value.releasedLine ?? Int.max,
+                         Self.rank(y.value.status), y.value.depth)
+            if left != right { return left < right }
+        }
+        return a.count < b.count
+    }
+
+    private static func rank(_ status: LockStatus) -> Int {
+        switch status {
+        case .held: return 0
+        case .presumedHeld: return 1
+        case .releasedFromEntryRetaken: return 2
+        case .released: return 3
+        case .releasedPresumed: return 4
+        case .releasedFromEntry: return 5
+        case .failed: return 6
+        }
+    }
     public private(set) var incidents: [LockIncident] = []
     /// Nodes the walk visited, counting repeats: what the walk cost.
     public private(set) var iterations = 0

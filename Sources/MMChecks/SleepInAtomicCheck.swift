@@ -227,7 +227,7 @@ public struct SleepInAtomicCheck: FunctionCheck {
     /// the patch does not show) counts only when the function asserts it is held.
     private func atomicLock(at node: Int, in analysis: LockStateAnalysis, asserted: Set<String>) -> LockRecord? {
         var best: LockRecord?
-        for state in analysis.statesAt[node] {
+        for state in analysis.orderedStates(at: node) {
             for record in state.locks.values.sorted(by: { $0.event.key < $1.event.key }) where record.event.kind.isAtomic {
                 switch record.status {
                 case .held, .releasedFromEntryRetaken:

@@ -345,7 +345,8 @@ private struct BorrowWalk {
 
     /// Locks every path into `node` holds, by key.
     func locksHeld(at node: Int) -> [String: LockEvent] {
-        let states = locks.statesAt[node]
+        // In a fixed order: the event kept for a key is the first state's.
+        let states = locks.orderedStates(at: node)
         guard let first = states.first else { return [:] }
         var result: [String: LockEvent] = [:]
         for (key, record) in first.locks where record.status == .held || record.status == .presumedHeld {

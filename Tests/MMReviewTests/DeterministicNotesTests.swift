@@ -57,6 +57,34 @@ import Testing
         #expect(notes == [[4]])
     }
 
+    /// The same for a call that sleeps under a spinlock two paths took at different lines.
+    static let sleepUnderTwoTakers = """
+        void fill(struct foo *f, int a)
+        {
+        	if (a)
+        		spin_lock(&f->lock);
+        	else
+        		spin_lock(&f->lock);
+        	f->buf = kmalloc(16, GFP_KERNEL);
+        	spin_unlock(&f->lock);
+        }
+        """
+
+    @Test func aSleepInAtomicQuotesTheEarliestTakingLineInEveryRun() throws {
+        let patch = newFilePatch(source: Self.sleepUnderTwoTakers)
+        var notes: Set<[Int]> = []
+        for _ in 0..<6 {
+            let run = try runMMReview(["--format", "gcc", "-"], stdin: patch)
+            #expect(run.status == 1)
+            #expect(run.stdout.contains("example.c:7:11: error: kmalloc(GFP_KERNEL) may sleep while 'f->lock' (a spinlock) is held"),
+                    "\(run.stdout)")
+            let noteLines = run.stdout.split(separator: "\n").filter { $0.contains("is taken here") }
+                .compactMap { Int($0.split(separator: ":")[1]) }
+            notes.insert(noteLines)
+        }
+        #expect(notes == [[4]])
+    }
+
     @Test func separateRunsPrintTheSameReview() throws {
         let patch = newFilePatch(source: Self.source)
         var outputs: Set<String> = []
