@@ -270,14 +270,18 @@ public enum ResultFlowPatch {
         guard !model.parameterNames.isEmpty else { return [] }
         var result = Set<Int>()
         let conditions = conditionTexts(of: model.body)
-        for (index, name) in model.parameterNames.enumerated() where !name.isEmpty {
-            let tested = conditions.contains { condition in
-                let facts = ConditionFacts.facts(condition: condition.text, outcome: true)
-                    + ConditionFacts.facts(condition: condition.text, outcome: false)
-                return facts.contains { $0.atom == name }
-                    || condition.text.contains("IS_ERR_OR_NULL(\(name))")
+        // What the conditions test, worked out once for all the parameters.
+        var testedAtoms = Set<String>()
+        for condition in conditions {
+            for fact in ConditionFacts.facts(condition: condition.text, outcome: true)
+                + ConditionFacts.facts(condition: condition.text, outcome: false) {
+                testedAtoms.insert(fact.atom)
             }
-            if tested { result.insert(index) }
+        }
+        for (index, name) in model.parameterNames.enumerated() where !name.isEmpty {
+            if testedAtoms.contains(name) || conditions.contains(where: { $0.text.contains("IS_ERR_OR_NULL(\(name))") }) {
+                result.insert(index)
+            }
         }
         return result
     }
