@@ -276,8 +276,12 @@ public struct MissingNullCheck: FunctionCheck {
         }, nullTestingHelpers: testingHelpers, noReturn: facts.noReturnCalls,
            dereferencingCalls: facts.dereferencingCalls)
 
+        // One finding per dereference (or test) and pointer source: a pointer set from the same
+        // call at two lines that both reach the dereference (`p = next_mnt(p, old)` before a loop
+        // and in it) is one problem, with a note at each line.
         var findings: [SideFinding] = []
-        for incident in flow.incidents {
+        var findingIndex: [String: Int] = [:]
+        for incident in flow.incidents.sorted(by: { ($0.line, $0.source.line) < ($1.line, $1.source.line) }) {
             let source = incident.source
             // Which failure value a helper of the patch returns on its other paths is not certain
             // (it may pass on another call's ERR_PTR, or a value that is NULL by design): only
@@ -295,7 +299,14 @@ public struct MissingNullCheck: FunctionCheck {
             case .errTestOfNull:
                 message = "\(callee) returns NULL on failure, not an ERR_PTR: IS_ERR(\(source.variable)) never catches it"
             }
-            let notes = [SideNote(line: source.line, message: "\(variable) is set from \(callee) here")]
+            let note = SideNote(line: source.line, message: "\(variable) is set from \(callee) here")
+            let key = "\(incident.line)|\(incident.kind)|\(source.variable)|\(source.callee)"
+            if let index = findingIndex[key] {
+                if !findings[index].notes.contains(note) { findings[index].notes.append(note) }
+                continue
+            }
+            findingIndex[key] = findings.count
+            let notes = [note]
             findings.append(SideFinding(
                 rule: description.id, severity: description.severity, line: incident.line,
                 message: message, notes: notes,

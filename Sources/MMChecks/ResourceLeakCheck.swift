@@ -526,9 +526,11 @@ private struct ResourceWalk {
     let graph: ControlFlowGraph
     let pairs: [ResourcePair]
     let variables: LifetimeVariables
-    /// Calls that only unlock or read through what they are given (Rules/ release primitives and
-    /// `dereferences`): handing them the object keeps nothing. (Acquires are left out: a try-lock
-    /// that fails on a path is where a patch may mean to hand the object on.)
+    /// Calls that only lock, unlock or read through what they are given (Rules/ lock primitives and
+    /// `dereferences`): handing them the object keeps nothing. A try-lock that fails keeps nothing
+    /// either: mm/migrate_device.c migrate_vma_collect_pmd() takes a page reference, fails
+    /// trylock_page() and returns without dropping it (on mm/*.c this adds that one finding only;
+    /// the cgroups archive and fs/, kernel/ are unchanged).
     let nonKeepingCalls: Set<String>
     let model: FunctionModel
     var statesAt: [PathStates<ResourceState, ResourceState.MergeKey>]
@@ -587,7 +589,7 @@ private struct ResourceWalk {
         }
         model = context.model
         variables = LifetimeVariables(model: context.model)
-        nonKeepingCalls = Set(context.facts.primitives.values.filter { $0.action == .release }.map(\.function))
+        nonKeepingCalls = Set(context.facts.primitives.values.map(\.function))
             .union(context.facts.dereferencingCalls.keys)
         statesAt = Array(repeating: PathStates(), count: graph.nodes.count)
         var released = Set<String>()

@@ -82,7 +82,17 @@ extension Finding {
         if a.file != b.file { return a.file < b.file }
         if a.line != b.line { return a.line < b.line }
         if a.rule != b.rule { return a.rule < b.rule }
-        return a.message < b.message
+        if a.message != b.message { return a.message < b.message }
+        // Two findings can share line, rule and message and differ in their notes (a pointer set
+        // at two lines, both reaching one dereference): the notes settle it, so the order does
+        // not depend on which a check's hash-ordered walk met first.
+        if a.column != b.column { return a.column < b.column }
+        if a.status != b.status { return a.status.rawValue < b.status.rawValue }
+        for (x, y) in zip(a.notes, b.notes) where x.line != y.line || x.message != y.message {
+            return x.line != y.line ? x.line < y.line : x.message < y.message
+        }
+        if a.notes.count != b.notes.count { return a.notes.count < b.notes.count }
+        return a.function < b.function
     }
 }
 

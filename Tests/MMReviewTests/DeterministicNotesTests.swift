@@ -85,6 +85,42 @@ import Testing
         #expect(notes == [[4]])
     }
 
+    /// A pointer set from one NULL-returning call at two lines that both reach a dereference (as in
+    /// fs/namespace.c copy_mnt_ns()): one finding with a note at each line. There were two, in an
+    /// order that changed from run to run.
+    static let setTwice = """
+        static struct mount *next_mnt(struct mount *p, struct mount *root)
+        {
+        	if (p == root)
+        		return NULL;
+        	return p->next;
+        }
+
+        struct mount *walk(struct mount *p, struct mount *old)
+        {
+        	p = next_mnt(p, old);
+        	while (p->mnt_root != old->mnt_root)
+        		p = next_mnt(p, old);
+        	return p;
+        }
+        """
+
+    @Test func aPointerSetTwiceGivesOneFindingWithBothNotes() throws {
+        let patch = newFilePatch(source: Self.setTwice)
+        var outputs: Set<String> = []
+        for _ in 0..<6 {
+            let run = try runMMReview(["--format", "gcc", "-"], stdin: patch)
+            #expect(run.status == 1, "\(run.stdout)")
+            outputs.insert(run.stdout)
+        }
+        #expect(outputs == ["""
+            mm/example.c:11:1: warning: can 'p' be NULL here? next_mnt() returns NULL on some paths and 'p' is dereferenced without a check [missing-null-check]
+            mm/example.c:10:1: note: 'p' is set from next_mnt() here
+            mm/example.c:12:1: note: 'p' is set from next_mnt() here
+
+            """])
+    }
+
     @Test func separateRunsPrintTheSameReview() throws {
         let patch = newFilePatch(source: Self.source)
         var outputs: Set<String> = []
