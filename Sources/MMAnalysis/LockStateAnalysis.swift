@@ -198,7 +198,44 @@ public struct LockStateAnalysis: Sendable {
         assumeFacts = Self.assumeFacts(graph: graph)
         var entryState = LockState()
         if !model.startsAtDefinition { presumeHidden(&entryState, node: 0, line: graph.nodes.first?.line ?? 0) }
+        if entryState.locks.isEmpty && Self.touchesNoLock(model: model, graph: graph, events: events,
+                                                          operationEffects: operationEffects, calleeEffects: calleeEffects) {
+            // Nothing for the walk to follow: every node the entry reaches holds no lock. (The
+            // walk would also prune paths whose conditions contradict each other, which only a
+            // lock held on entry could make matter: functions that assert or annotate one walk.)
+            statesAt = Self.reachable(graph).map { $0 ? [LockState()] : [] }
+            return
+        }
         run(entry: entryState)
+    }
+
+    /// No lock event, no call whose contract or summary touches a caller's lock, and no lock the
+    /// function says is held on entry (`__must_hold`, `lockdep_assert_held()`).
+    private static func touchesNoLock(model: FunctionModel, graph: ControlFlowGraph, events: [Int: LockEvent],
+                                      operationEffects: [Int: CalleeLockEffect],
+                                      calleeEffects: CalleeLockEffects) -> Bool {
+        guard events.isEmpty, operationEffects.isEmpty else { return false }
+        for node in graph.nodes {
+            guard case .call(let call) = node.action else { continue }
+            if let name = call.functionName, !(calleeEffects[name] ?? []).isEmpty { return false }
+            if call.callee.hasPrefix("lockdep_assert") || call.callee.hasPrefix("assert_spin_locked") { return false }
+        }
+        return LockAnnotation.of(model).isEmpty
+    }
+
+    /// Nodes reachable from the entry along successors.
+    private static func reachable(_ graph: ControlFlowGraph) -> [Bool] {
+        var seen = Array(repeating: false, count: graph.nodes.count)
+        guard !seen.isEmpty else { return seen }
+        var stack = [0]
+        seen[0] = true
+        while let node = stack.popLast() {
+            for successor in graph.nodes[node].successors where !seen[successor] {
+                seen[successor] = true
+                stack.append(successor)
+            }
+        }
+        return seen
     }
 
     /// Try-lock nodes that are the last operand of an `&&` condition, with the operands before it:

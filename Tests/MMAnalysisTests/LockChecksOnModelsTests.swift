@@ -182,6 +182,41 @@ import Testing
         #expect(outcome.line == busyLine + 1)
     }
 
+    /// A function that touches no lock is not walked: every node the entry reaches holds the one
+    /// empty state, the rest none; one that takes a lock, or asserts one held on entry, is.
+    @Test func aFunctionWithoutLocksIsNotWalked() {
+        let unlocked = model("copy_range", [
+            assign("page", "alloc_page", ["GFP_KERNEL"], line: 2),
+            .ifElse(condition: cond("!page", line: 3), then: .returnStatement(value: Expression(text: "-ENOMEM", line: 4), line: 4),
+                    otherwise: nil),
+            call("copy_page", ["dst", "page"], line: 5),
+            .returnStatement(value: Expression(text: "0", line: 6), line: 6),
+        ])
+        let quiet = FunctionContext(model: unlocked, endsAtClosingBrace: true, facts: facts).locks
+        #expect(quiet.iterations == 0)
+        #expect(quiet.incidents.isEmpty)
+        func holdsNothing(_ node: Int) -> Bool {
+            quiet.statesAt[node].count == 1 && quiet.statesAt[node].first?.locks.isEmpty == true
+        }
+        // The two returns are reached; the closing brace after `return 0;` is not.
+        #expect(quiet.graph.exits.map { quiet.statesAt[$0].count } == [1, 1, 0])
+        #expect(quiet.graph.exits.filter { !quiet.statesAt[$0].isEmpty }.allSatisfy(holdsNothing))
+        #expect(holdsNothing(0))
+        #expect(!quiet.graph.exits.isEmpty)
+
+        let asserting = model("copy_range_locked", [
+            call("lockdep_assert_held", ["&mm->page_table_lock"], line: 2),
+            call("copy_page", ["dst", "page"], line: 3),
+        ])
+        #expect(FunctionContext(model: asserting, endsAtClosingBrace: true, facts: facts).locks.iterations > 0)
+        let locking = model("copy_range_spin", [
+            call("spin_lock", ["&mm->page_table_lock"], line: 2),
+            call("copy_page", ["dst", "page"], line: 3),
+            call("spin_unlock", ["&mm->page_table_lock"], line: 4),
+        ])
+        #expect(FunctionContext(model: locking, endsAtClosingBrace: true, facts: facts).locks.iterations > 0)
+    }
+
     /// Runs `body` on a thread with a 512 MB stack and returns its result.
     func onLargeStack<Result: Sendable>(_ body: @escaping @Sendable () -> Result) -> Result {
         let box = ResultBox<Result>()
