@@ -196,7 +196,7 @@ public enum LockOrderFacts {
             for hunk in file.hunks {
                 // Comments only: code is full of `->`.
                 let added = hunk.lines.filter { line in
-                    line.kind == .added && (hasBytes(line.text, "/*") || hasBytes(line.text, "//")
+                    line.kind == .added && (line.text.containsBytes("/*") || line.text.containsBytes("//")
                                             || line.text.utf8.first(where: { $0 != 32 && $0 != 9 }) == UInt8(ascii: "*"))
                 }
                 if !added.isEmpty { texts.append(added.map(\.text).joined(separator: "\n")) }
@@ -232,7 +232,7 @@ public enum LockOrderFacts {
             // "must not take A -> B", "the reverse order B -> A": a sentence that negates or
             // describes a violation states no order.
             let lower = line.lowercased()
-            if ["not ", "never", "n't", "avoid", "violat", "revers", "invers", "wrong", "deadlock"].contains(where: { hasBytes(lower, $0) }) {
+            if ["not ", "never", "n't", "avoid", "violat", "revers", "invers", "wrong", "deadlock"].contains(where: { lower.containsBytes($0) }) {
                 continue
             }
             let words = tokens(line)
@@ -266,10 +266,6 @@ public enum LockOrderFacts {
     private static let orderWords: [[UInt8]] = ["->", "nest", "inside", "outside", "within", "before", "after"]
         .map { Array($0.utf8) }
 
-    /// Whether `text` contains `needle`, compared as bytes (Foundation's contains bridges each call).
-    static func hasBytes(_ text: String, _ needle: String) -> Bool {
-        text.containsBytes(needle)
-    }
 
     /// Words of a line with " -> " kept as its own token and filler words dropped
     /// ("A nests inside B" → A inside B; "take A before taking B" → A before B).
@@ -428,6 +424,12 @@ public struct LockAnnotation: Sendable, Hashable {
     public var kind: Kind
     /// The lock as the annotation names it, blanks and a leading `&` removed (`vmf->ptl`).
     public var lock: String
+
+    /// A call by which a function asserts that a lock is held on entry: `lockdep_assert_held()`
+    /// and its read and write forms, `assert_spin_locked()`.
+    public static func assertsHeld(callee: String) -> Bool {
+        callee.hasPrefix("lockdep_assert_held") || callee == "assert_spin_locked"
+    }
 
     /// `__acquires`, `__releases` and `__must_hold` all start with `__` followed by a, r or m.
     private static func hasAnnotationPrefix(_ header: String) -> Bool {

@@ -218,7 +218,7 @@ public struct LockStateAnalysis: Sendable {
         for node in graph.nodes {
             guard case .call(let call) = node.action else { continue }
             if let name = call.functionName, !(calleeEffects[name] ?? []).isEmpty { return false }
-            if call.callee.hasPrefix("lockdep_assert") || call.callee.hasPrefix("assert_spin_locked") { return false }
+            if LockAnnotation.assertsHeld(callee: call.callee) { return false }
         }
         return LockAnnotation.of(model).isEmpty
     }

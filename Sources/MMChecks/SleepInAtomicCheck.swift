@@ -250,7 +250,7 @@ public struct SleepInAtomicCheck: FunctionCheck {
         let calls = context.model.body.allCalls
         let firstLock = context.locks.events.values.map(\.call.line).min() ?? Int.max
         for call in calls where call.line < firstLock
-            && (call.callee.hasPrefix("lockdep_assert_held") || call.callee == "assert_spin_locked") {
+            && LockAnnotation.assertsHeld(callee: call.callee) {
             guard let argument = call.arguments.first else { continue }
             let text = ConditionFacts.atom(argument)
             keys.insert(text.hasPrefix("&") ? String(text.dropFirst()) : "*" + text)
@@ -286,7 +286,7 @@ public struct SleepInAtomicCheck: FunctionCheck {
     /// `assert_spin_locked(ptl)`, `__must_hold(&hugetlb_lock)`.
     private func assertedLocks(_ model: FunctionModel) -> Set<String> {
         var result = Set<String>()
-        for call in model.body.allCalls where call.callee.hasPrefix("lockdep_assert_held") || call.callee == "assert_spin_locked" {
+        for call in model.body.allCalls where LockAnnotation.assertsHeld(callee: call.callee) {
             guard let argument = call.arguments.first else { continue }
             let text = ConditionFacts.atom(argument)
             result.insert(text.hasPrefix("&") ? String(text.dropFirst()) : "*" + text)

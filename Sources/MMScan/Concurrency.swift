@@ -122,8 +122,9 @@ public struct ScanCounts: Sendable, Equatable {
     public var findings = 0
 }
 
-/// The patch hashes a worker has taken on in this run, so that the same patch arriving in two
-/// messages at once is reviewed by one worker only.
+/// Content hashes taken on in this run, first caller wins: for patches, so that the same patch
+/// arriving in two messages at once is reviewed by one worker only, and for messages, so that a
+/// copy of a message is analysed once.
 final class HashClaims: @unchecked Sendable {
     // @unchecked: `claimed` is only touched under `lock`.
     private let lock = NSLock()
