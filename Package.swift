@@ -4,6 +4,8 @@ import PackageDescription
 // Module graph (one direction only):
 //   MMCore ← MMPatch ← MMExtract(CClang) ← MMAnalysis(MMFacts) ← MMChecks ← MMReport ← MMReview ← MMEval ← mmreview
 //   MMScan (archives → MMReview → SQLite through GRDB) sits beside the pipeline: MMReview ← MMScan ← mmreview
+//   MMServeWire (the serve protocol, C library only) ← mmreview (serve) and ← mmreview-client, which
+//   links nothing else so that it starts in a millisecond.
 // No libclang type leaves MMExtract; everything after it works on MMCore values.
 let clangFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]
 
@@ -12,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mmreview", targets: ["mmreview"]),
+        .executable(name: "mmreview-client", targets: ["mmreview-client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +23,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "MMCore"),
+        .target(name: "MMServeWire"),
+        .executableTarget(name: "mmreview-client", dependencies: ["MMServeWire"]),
         .target(name: "MMPatch", dependencies: ["MMCore"]),
         .systemLibrary(name: "CClang", path: "Sources/CClang"),
         .target(name: "MMExtract", dependencies: ["MMCore", "CClang"], swiftSettings: clangFlags),
@@ -38,7 +43,7 @@ let package = Package(
                                .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: clangFlags),
         .executableTarget(name: "mmreview",
-                          dependencies: ["MMReview", "MMEval", "MMScan", "MMChecks", "MMCore", "MMExtract", "MMFacts", "MMReport", "MMConfig",
+                          dependencies: ["MMReview", "MMEval", "MMScan", "MMChecks", "MMCore", "MMExtract", "MMFacts", "MMReport", "MMConfig", "MMServeWire",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: clangFlags),
         .testTarget(name: "MMPatchTests", dependencies: ["MMPatch", "MMCore"]),
@@ -46,6 +51,7 @@ let package = Package(
         .testTarget(name: "MMAnalysisTests", dependencies: ["MMAnalysis", "MMChecks", "MMFacts", "MMCore"]),
         .testTarget(name: "MMReportTests", dependencies: ["MMReport", "MMCore"]),
         .testTarget(name: "MMEvalTests", dependencies: ["MMEval", "MMReview", "MMFacts", "MMCore"], swiftSettings: clangFlags),
+        .testTarget(name: "MMServeWireTests", dependencies: ["MMServeWire"]),
         .testTarget(name: "MMConfigTests", dependencies: ["MMConfig", "MMCore"]),
         .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"],
                     exclude: ["Snapshots"], swiftSettings: clangFlags),

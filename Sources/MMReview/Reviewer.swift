@@ -80,6 +80,16 @@ public final class Reviewer {
         checks = CheckRegistry.all.filter { options.enabledRules?.contains($0.description.id) ?? true }
     }
 
+    /// A reviewer that parses with an extractor made before it (`mmreview serve` keeps one, with
+    /// its libclang index and precompiled prelude, for every review it runs). The extractor keeps
+    /// no model or finding from one review to the next.
+    public init(facts: KernelFacts, options: ReviewOptions, extractor: FunctionExtractor) {
+        self.facts = facts
+        self.options = options
+        self.extractor = extractor
+        checks = CheckRegistry.all.filter { options.enabledRules?.contains($0.description.id) ?? true }
+    }
+
     public var libclangVersion: String { extractor.libclangVersion }
 
     /// See FunctionExtractor.isPreludePrecompiled.

@@ -15,6 +15,7 @@ enum Subcommands {
         "merge": MergeCommand.self,
         "report": ReportCommand.self,
         "scan": ScanCommand.self,
+        "serve": ServeCommand.self,
     ]
 }
 

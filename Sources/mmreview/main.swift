@@ -70,24 +70,30 @@ struct MMReviewCommand: ParsableCommand {
     }
 
     func execute() -> Int32 {
+        execute(in: .ownProcess(), resources: FreshResources())
+    }
+
+    /// The review, reading and writing only through `invocation` (see Invocation) and taking
+    /// facts and the reviewer from `resources`.
+    func execute(in invocation: Invocation, resources: some ReviewResources) -> Int32 {
         let configuration: Configuration
         do {
-            configuration = try loadConfiguration()
+            configuration = try loadConfiguration(invocation)
         } catch {
-            printError("mmreview: \(error)")
+            invocation.printError("mmreview: \(error)")
             return Status.unusable
         }
         let facts: KernelFacts
         do {
-            facts = try loadFacts(configuration)
+            facts = try loadFacts(configuration, invocation: invocation, resources: resources)
         } catch {
-            printError("mmreview: bad rules: \(error)")
+            invocation.printError("mmreview: bad rules: \(error)")
             return Status.unusable
         }
         var reviewInputs: [ReviewInput] = []
         var readErrors: [InputError] = []
         for name in inputs {
-            switch readInput(name) {
+            switch readInput(name, invocation) {
             case .success(let bytes): reviewInputs.append(ReviewInput(name: name, bytes: bytes))
             case .failure(let error): readErrors.append(error)
             }
@@ -96,14 +102,14 @@ struct MMReviewCommand: ParsableCommand {
         let selected = Set(onlyRules.isEmpty ? ruleIDs : onlyRules).subtracting(configuration.disabled)
         let reviewer: Reviewer
         do {
-            reviewer = try Reviewer(facts: facts, options: ReviewOptions(
-                showUnchanged: showUnchanged, enabledRules: selected.count == ruleIDs.count ? nil : selected),
-                preludeCache: PreludeCache.standard())
+            reviewer = try resources.reviewer(facts: facts, options: ReviewOptions(
+                showUnchanged: showUnchanged, enabledRules: selected.count == ruleIDs.count ? nil : selected))
         } catch {
-            printError("mmreview: \(error)")
+            invocation.printError("mmreview: \(error)")
             return Status.unusable
         }
-        let progressLine = ProgressLine(enabled: isatty(STDERR_FILENO) == 1 && !quiet)
+        let progressLine = ProgressLine(enabled: invocation.drawsProgress && invocation.stderrIsTerminal && !quiet,
+                                        write: invocation.writeError)
         var result = reviewer.review(reviewInputs, progress: progressLine.update)
         progressLine.clear()
         result.errors.insert(contentsOf: readErrors, at: 0)
@@ -113,7 +119,7 @@ struct MMReviewCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             if let data = try? encoder.encode(result.functions), let text = String(data: data, encoding: .utf8) {
-                print(text)
+                invocation.printOutput(text)
             }
             return result.errors.isEmpty ? Status.clean : Status.unusable
         }
@@ -121,17 +127,17 @@ struct MMReviewCommand: ParsableCommand {
         for error in result.errors {
             // Some messages already start with the input's name ("x.bin is binary data…").
             let named = error.message.hasPrefix(error.input + " ") ? error.message : "\(error.input): \(error.message)"
-            printError("mmreview: \(named)")
+            invocation.printError("mmreview: \(named)")
         }
         // How an input was read when that was out of the ordinary (a flattened diff rebuilt).
         var noted: Set<String> = []
         for patch in result.patches {
             guard let note = patch.origin.note, noted.insert(patch.origin.input + note).inserted else { continue }
-            printError("mmreview: note: \(patch.origin.input): \(note)")
+            invocation.printError("mmreview: note: \(patch.origin.input): \(note)")
         }
         if let first = result.repeats.first, !quiet {
             let count = result.repeats.count
-            printError("mmreview: note: \(count) patch\(count == 1 ? "" : "es") repeat\(count == 1 ? "s" : "") the diff "
+            invocation.printError("mmreview: note: \(count) patch\(count == 1 ? "" : "es") repeat\(count == 1 ? "s" : "") the diff "
                        + "of an earlier one (first: patch \(first.patch.index + 1) repeats patch "
                        + "\(first.repeats.index + 1), '\(first.repeats.subject)'); each diff was reviewed once")
         }
@@ -140,40 +146,40 @@ struct MMReviewCommand: ParsableCommand {
         // --quiet: nothing on standard output unless something fails (the pre-send hook's case).
         let silent = quiet && !failing
         if !silent && !(result.patches.isEmpty && !format.isDocument) {
-            let environment = ProcessInfo.processInfo.environment
             let report = ReportInput(findings: result.findings, errors: result.errors, patches: result.patches,
                                      toolVersion: toolVersion, libclangVersion: reviewer.libclangVersion,
                                      includeUnchanged: showUnchanged, rules: reportRules(selected),
-                                     colour: ColourPolicy.enabled(stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
-                                                                  environment: environment))
+                                     colour: ColourPolicy.enabled(stdoutIsTerminal: invocation.stdoutIsTerminal,
+                                                                  environment: invocation.environment))
             let reporter = format == .checkpatch ? CheckpatchReporter(summary: !noSummary) : format.makeReporter()
             let text = reporter.render(report)
-            if !text.isEmpty { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
+            if !text.isEmpty { invocation.printOutput(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         }
         return result.exitStatus(failOn: threshold)
     }
 
-    /// `--config FILE`, else the `.mmreview.yaml` at the root of the current git work tree, else
+    /// `--config FILE`, else the `.mmreview.yaml` at the root of the caller's git work tree, else
     /// the defaults.
-    private func loadConfiguration() throws(ConfigError) -> Configuration {
+    private func loadConfiguration(_ invocation: Invocation) throws(ConfigError) -> Configuration {
         let loader = ConfigurationLoader(ruleIDs: ruleIDs)
-        if let configPath { return try loader.load(path: configPath) }
-        guard let found = ConfigurationLoader.locate(from: FileManager.default.currentDirectoryPath) else {
+        if let configPath { return try loader.load(path: invocation.resolve(configPath)) }
+        guard let found = ConfigurationLoader.locate(from: invocation.directory) else {
             return Configuration()
         }
         return try loader.load(path: found)
     }
 
     /// The bundled facts, then `--rules`, then the configuration's `rules` directory and `facts`.
-    private func loadFacts(_ configuration: Configuration) throws(FactsError) -> KernelFacts {
+    private func loadFacts(_ configuration: Configuration, invocation: Invocation,
+                           resources: some ReviewResources) throws(FactsError) -> KernelFacts {
         let loader = FactsLoader()
         var files: [(name: String, text: String)] = []
-        if let rulesDirectory { files += try loader.readDirectory(rulesDirectory) }
+        if let rulesDirectory { files += try loader.readDirectory(invocation.resolve(rulesDirectory)) }
         if let directory = configuration.rulesDirectory { files += try loader.readDirectory(directory) }
         if let text = configuration.factsText {
             files.append(("\(configuration.file ?? Configuration.fileName): facts", text))
         }
-        return try loader.bundled(extendedBy: files)
+        return try resources.facts(extendedBy: files)
     }
 
     /// The descriptions of the rules that ran, for SARIF's rule metadata.
@@ -183,18 +189,19 @@ struct MMReviewCommand: ParsableCommand {
 
     private var ruleIDs: [String] { CheckRegistry.all.map(\.description.id) }
 
-    private func readInput(_ name: String) -> Result<[UInt8], InputError> {
+    private func readInput(_ name: String, _ invocation: Invocation) -> Result<[UInt8], InputError> {
         if name == "-" {
-            return .success(Array(FileHandle.standardInput.readDataToEndOfFile()))
+            return .success(invocation.readStandardInput())
         }
+        let path = invocation.resolve(name)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return .failure(InputError(input: name, message: "no such file"))
         }
         if isDirectory.boolValue {
             return .failure(InputError(input: name, message: "is a directory; give patch or mailbox files"))
         }
-        guard let data = FileManager.default.contents(atPath: name) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(InputError(input: name, message: "cannot be read (permission denied?)"))
         }
         return .success(Array(data))
@@ -205,10 +212,14 @@ struct MMReviewCommand: ParsableCommand {
 /// redrawn at most every quarter second; nothing for small inputs or when stderr is not a terminal.
 final class ProgressLine {
     private let enabled: Bool
+    private let write: (String) -> Void
     private var lastDrawn: Date?
     private var drawn = false
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, write: @escaping (String) -> Void) {
+        self.enabled = enabled
+        self.write = write
+    }
 
     func update(done: Int, total: Int) {
         guard enabled, total >= 20 else { return }
@@ -216,11 +227,11 @@ final class ProgressLine {
         if let lastDrawn, now.timeIntervalSince(lastDrawn) < 0.25, done < total { return }
         lastDrawn = now
         drawn = true
-        FileHandle.standardError.write(Data("\rmmreview: reviewing \(done)/\(total) patches\u{1B}[K".utf8))
+        write("\rmmreview: reviewing \(done)/\(total) patches\u{1B}[K")
     }
 
     func clear() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if drawn { write("\r\u{1B}[K") }
     }
 }
 
