@@ -25,9 +25,13 @@ public struct ServeRequest: Equatable, Sendable {
     public var stderrIsTerminal: Bool
     /// Standard input, read by the client when an argument is `-`; nil otherwise.
     public var standardInput: [UInt8]?
+    /// The mmreview the client would run without a server: a server started from another one
+    /// (another version, another build) declines, so the answer is always the same program's.
+    public var executable: String
 
     public init(arguments: [String], directory: String, environment: [String: String],
-                stdoutIsTerminal: Bool, stderrIsTerminal: Bool, standardInput: [UInt8]?) {
+                stdoutIsTerminal: Bool, stderrIsTerminal: Bool, standardInput: [UInt8]?, executable: String) {
+        self.executable = executable
         self.arguments = arguments
         self.directory = directory
         self.environment = environment
@@ -77,6 +81,7 @@ public enum ServeWire {
 
     public static func encode(_ request: ServeRequest) -> [UInt8] {
         var fields: [[UInt8]] = [
+            Array(request.executable.utf8),
             Array(request.directory.utf8),
             [request.stdoutIsTerminal ? 1 : 0, request.stderrIsTerminal ? 1 : 0,
              request.standardInput == nil ? 0 : 1],
@@ -95,6 +100,7 @@ public enum ServeWire {
 
     public static func decodeRequest(_ bytes: [UInt8]) throws(ServeWireError) -> ServeRequest {
         var reader = try FieldReader(bytes, tag: requestTag)
+        let executable = String(decoding: try reader.next(), as: UTF8.self)
         let directory = String(decoding: try reader.next(), as: UTF8.self)
         let flags = try reader.next()
         guard flags.count == 3 else { throw .malformed("flags") }
@@ -111,7 +117,7 @@ public enum ServeWire {
         guard reader.atEnd else { throw .malformed("bytes after the last field") }
         return ServeRequest(arguments: arguments, directory: directory, environment: environment,
                             stdoutIsTerminal: flags[0] == 1, stderrIsTerminal: flags[1] == 1,
-                            standardInput: flags[2] == 1 ? input : nil)
+                            standardInput: flags[2] == 1 ? input : nil, executable: executable)
     }
 
     public static func encode(_ response: ServeResponse) -> [UInt8] {

@@ -114,7 +114,7 @@ for name in ServeRequest.forwardedVariables {
 }
 let request = ServeRequest(arguments: arguments, directory: directory, environment: forwarded,
                            stdoutIsTerminal: isatty(1) == 1, stderrIsTerminal: isatty(2) == 1,
-                           standardInput: standardInput)
+                           standardInput: standardInput, executable: fullExecutable())
 guard SocketIO.writeAll(connection, ServeWire.encode(request)), shutdown(connection, Int32(SHUT_WR)) == 0,
       let reply = SocketIO.readAll(connection, limit: Int(Int32.max)),
       case .finished(let status, let output, let errorOutput)? = try? ServeWire.decodeResponse(reply) else {

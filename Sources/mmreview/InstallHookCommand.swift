@@ -68,7 +68,7 @@ struct InstallHookCommand: StatusCommand {
         if let configPath {
             configArgument = URL(fileURLWithPath: configPath).standardizedFileURL.path
         }
-        let script = Self.script(executable: Self.executablePath(), failOn: failOn, strict: strict, config: configArgument)
+        let script = Self.script(executable: Self.reviewingExecutable(), failOn: failOn, strict: strict, config: configArgument)
         do {
             try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
             try Data(script.utf8).write(to: URL(fileURLWithPath: hook))
@@ -85,6 +85,15 @@ struct InstallHookCommand: StatusCommand {
     static func executablePath() -> String {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
         return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+
+    /// What the hook runs: mmreview-client when it was installed beside this binary (it answers
+    /// through a running `mmreview serve` in a few milliseconds, and runs this binary otherwise),
+    /// else this binary.
+    static func reviewingExecutable() -> String {
+        let own = executablePath()
+        let client = (own as NSString).deletingLastPathComponent + "/mmreview-client"
+        return FileManager.default.isExecutableFile(atPath: client) ? client : own
     }
 
     /// A POSIX shell hook. git send-email passes the file holding the mail as $1; a non-zero exit

@@ -55,16 +55,8 @@ struct ServeCommand: StatusCommand {
             printError("mmreview serve: the socket path \(place.path) is longer than a Unix socket address allows (107 bytes)")
             return Status.unusable
         }
-        if status {
-            guard let connection = SocketIO.connectStream(to: place.path) else {
-                print("mmreview serve: no server listens on \(place.path)")
-                return Status.findings
-            }
-            close(connection)
-            print("mmreview serve: a server listens on \(place.path)")
-            return Status.clean
-        }
-        if stop { return stopServer(at: place) }
+        if status { return ask(place, ReviewServer.statusArguments, absent: "no server listens on \(place.path)") }
+        if stop { return ask(place, ReviewServer.stopArguments, absent: "no server listens on \(place.path); nothing to stop") }
         if background { return startInBackground(at: place) }
         do {
             let server = try ReviewServer(socket: place, idleExit: idleExit)
@@ -77,18 +69,21 @@ struct ServeCommand: StatusCommand {
         }
     }
 
-    private func stopServer(at place: ServeSocket) -> Int32 {
+    /// Sends the server one of its own requests (status, stop) and prints the answer; says
+    /// `absent` and exits 1 when nothing listens.
+    private func ask(_ place: ServeSocket, _ arguments: [String], absent: String) -> Int32 {
         guard let connection = SocketIO.connectStream(to: place.path) else {
-            print("mmreview serve: no server listens on \(place.path); nothing to stop")
-            return Status.clean
+            print("mmreview serve: \(absent)")
+            return Status.findings
         }
         defer { close(connection) }
-        let request = ServeRequest(arguments: ReviewServer.stopArguments, directory: "/", environment: [:],
-                                   stdoutIsTerminal: false, stderrIsTerminal: false, standardInput: nil)
+        let request = ServeRequest(arguments: arguments, directory: "/", environment: [:],
+                                   stdoutIsTerminal: false, stderrIsTerminal: false, standardInput: nil,
+                                   executable: InstallHookCommand.executablePath())
         guard SocketIO.writeAll(connection, ServeWire.encode(request)), shutdown(connection, Int32(SHUT_WR)) == 0,
               let reply = SocketIO.readAll(connection, limit: 1 << 20),
               case .finished(let code, let output, let errorOutput)? = try? ServeWire.decodeResponse(reply) else {
-            printError("mmreview serve: the server on \(place.path) did not answer the stop request")
+            printError("mmreview serve: the server on \(place.path) did not answer")
             return Status.unusable
         }
         FileHandle.standardOutput.write(Data(output))
@@ -155,6 +150,7 @@ struct ServeError: Error, CustomStringConvertible {
 /// thread-safe, and a pre-send hook sends one patch at a time).
 final class ReviewServer {
     static let stopArguments = ["serve", "--stop"]
+    static let statusArguments = ["serve", "--status"]
     /// A client that sends nothing for this long is dropped, so that it cannot hold up others.
     private static let clientTimeoutSeconds = 30
 
@@ -163,6 +159,9 @@ final class ReviewServer {
     private let listener: Int32
     private let resources: ResidentResources
     private let executable: ExecutableIdentity?
+    private let executablePath: String
+    /// Reviews run for clients (declined requests not counted), for `serve --status`.
+    private var reviewsAnswered = 0
 
     init(socket place: ServeSocket, idleExit: Int) throws {
         self.place = place
@@ -181,6 +180,7 @@ final class ReviewServer {
             unlink(place.path)
         }
         executable = ExecutableIdentity.current()
+        executablePath = InstallHookCommand.executablePath()
         do {
             resources = try ResidentResources()
         } catch {
@@ -255,6 +255,13 @@ final class ReviewServer {
         setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard let bytes = SocketIO.readAll(connection, limit: ServeWire.maxFieldSize + (1 << 20)) else { return true }
+        // A rebuilt or upgraded mmreview must not be answered by the old one (which may not
+        // even read the new client's requests): the client then runs the new executable
+        // itself, and this server goes away.
+        if let executable, executable != ExecutableIdentity.current() {
+            _ = SocketIO.writeAll(connection, ServeWire.encode(.declined(reason: "the mmreview executable changed")))
+            return false
+        }
         let request: ServeRequest
         do {
             request = try ServeWire.decodeRequest(bytes)
@@ -262,18 +269,24 @@ final class ReviewServer {
             _ = SocketIO.writeAll(connection, ServeWire.encode(.declined(reason: "\(error)")))
             return true
         }
-        if request.arguments == Self.stopArguments {
-            let said = Array("mmreview serve: stopped the server on \(place.path) (pid \(getpid()))\n".utf8)
-            _ = SocketIO.writeAll(connection, ServeWire.encode(.finished(status: 0, standardOutput: said, standardError: [])))
-            return false
+        if request.arguments == Self.stopArguments || request.arguments == Self.statusArguments {
+            let stopping = request.arguments == Self.stopArguments
+            let said = stopping
+                ? "mmreview serve: stopped the server on \(place.path) (pid \(getpid()))\n"
+                : "mmreview serve: a server listens on \(place.path) (pid \(getpid()), "
+                    + "\(reviewsAnswered) review\(reviewsAnswered == 1 ? "" : "s") answered)\n"
+            _ = SocketIO.writeAll(connection, ServeWire.encode(.finished(status: 0, standardOutput: Array(said.utf8),
+                                                                          standardError: [])))
+            return !stopping
         }
-        // A rebuilt or upgraded mmreview must not be answered by the old one: the client then
-        // runs the new executable itself, and this server goes away.
-        if let executable, executable != ExecutableIdentity.current() {
-            _ = SocketIO.writeAll(connection, ServeWire.encode(.declined(reason: "the mmreview executable changed")))
-            return false
+        guard Self.sameFile(request.executable, executablePath) else {
+            _ = SocketIO.writeAll(connection, ServeWire.encode(.declined(
+                reason: "the client runs \(request.executable), this server is \(executablePath)")))
+            return true
         }
-        _ = SocketIO.writeAll(connection, ServeWire.encode(respond(to: request)))
+        let response = respond(to: request)
+        if case .finished = response { reviewsAnswered += 1 }
+        _ = SocketIO.writeAll(connection, ServeWire.encode(response))
         return true
     }
 
@@ -298,6 +311,14 @@ final class ReviewServer {
             writeError: { output.standardError += Array($0.utf8) })
         let status = review.execute(in: invocation, resources: resources)
         return .finished(status: status, standardOutput: output.standardOutput, standardError: output.standardError)
+    }
+
+    private static func sameFile(_ one: String, _ other: String) -> Bool {
+        guard let first = realpath(one, nil) else { return false }
+        defer { free(first) }
+        guard let second = realpath(other, nil) else { return false }
+        defer { free(second) }
+        return strcmp(first, second) == 0
     }
 
     private static func peerIsThisUser(_ connection: Int32) -> Bool {

@@ -5,7 +5,8 @@ import Testing
     let request = ServeRequest(arguments: ["--format", "gcc", "-", "patch with spaces.diff", "ü"],
                                directory: "/home/dev/linux", environment: ["NO_COLOR": ""],
                                stdoutIsTerminal: true, stderrIsTerminal: false,
-                               standardInput: Array("diff --git a/mm/x.c b/mm/x.c\n\u{0}\u{ff}".utf8))
+                               standardInput: Array("diff --git a/mm/x.c b/mm/x.c\n\u{0}\u{ff}".utf8),
+                               executable: "/usr/local/bin/mmreview")
 
     @Test func aRequestComesBackAsItWasSent() throws {
         #expect(try ServeWire.decodeRequest(ServeWire.encode(request)) == request)
@@ -46,9 +47,9 @@ import Testing
     }
 
     @Test func aHugeCountOrFieldIsRefusedBeforeAnythingIsRead() {
-        // The tag, then a directory, flags and input, then an argument count of a billion.
+        // The tag, then the executable, directory, flags and input, then an argument count of a billion.
         var bytes = Array("mmreview-serve request 1\n".utf8)
-        for field in [Array("/".utf8), [0, 0, 0], [], Array("1000000000".utf8)] as [[UInt8]] {
+        for field in [Array("/mmreview".utf8), Array("/".utf8), [0, 0, 0], [], Array("1000000000".utf8)] as [[UInt8]] {
             bytes += [UInt8(field.count), 0, 0, 0] + field
         }
         #expect(throws: ServeWireError.malformed("count")) { try ServeWire.decodeRequest(bytes) }
