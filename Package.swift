@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "MMEvalTests", dependencies: ["MMEval", "MMReview", "MMFacts", "MMCore"], swiftSettings: clangFlags),
         .testTarget(name: "MMServeWireTests", dependencies: ["MMServeWire"]),
         .testTarget(name: "MMConfigTests", dependencies: ["MMConfig", "MMCore"]),
-        .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore"],
+        .testTarget(name: "MMReviewTests", dependencies: ["MMReview", "MMReport", "MMCore", "MMServeWire"],
                     exclude: ["Snapshots"], swiftSettings: clangFlags),
         .testTarget(name: "MMScanTests", dependencies: ["MMScan", "MMPatch", "MMCore",
                                                         .product(name: "GRDB", package: "GRDB.swift")],

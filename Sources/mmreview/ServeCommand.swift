@@ -107,12 +107,26 @@ struct ServeCommand: StatusCommand {
         // POSIX_SPAWN_SETSID (glibc 2.26), not visible to Swift without _GNU_SOURCE: the server
         // leaves the terminal's session, so closing the terminal does not hang it up.
         let spawnSetSessionID: Int16 = 0x80
-        posix_spawnattr_setflags(&attributes, spawnSetSessionID)
+        // Nothing blocked or ignored: a caller that blocked signals (Foundation's Process does)
+        // must not leave a server that SIGTERM cannot stop.
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signalNumber in [SIGHUP, SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signalNumber) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, spawnSetSessionID | Int16(POSIX_SPAWN_SETSIGMASK) | Int16(POSIX_SPAWN_SETSIGDEF))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for descriptor: Int32 in [0, 1, 2] {
             posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        // Descriptors this process was given beyond 0-2 (a pipe its caller waits on to see it
+        // finish, for one) must not stay open in a server that outlives it.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let descriptor = Int32(name), descriptor > 2 { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         }
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
@@ -227,6 +241,11 @@ final class ReviewServer {
     /// executable is replaced.
     func run() {
         signal(SIGPIPE, SIG_IGN)
+        // SIGTERM and SIGINT stop the server even when whoever started it had them blocked.
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        for signalNumber in [SIGHUP, SIGINT, SIGTERM] { sigaddset(&stopping, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
         defer {
             close(listener)
             unlink(place.path)
