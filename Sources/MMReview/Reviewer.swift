@@ -23,9 +23,14 @@ public struct ReviewOptions: Sendable {
     /// Only these rule ids (nil: all).
     public var enabledRules: Set<String>?
 
-    public init(showUnchanged: Bool = false, enabledRules: Set<String>? = nil) {
+    /// Threads the checks of different patches may run on at once. Parsing stays on one thread
+    /// (one libclang index); a batch scan, whose workers each review their own patches, keeps 1.
+    public var checkThreads: Int
+
+    public init(showUnchanged: Bool = false, enabledRules: Set<String>? = nil, checkThreads: Int = 1) {
         self.showUnchanged = showUnchanged
         self.enabledRules = enabledRules
+        self.checkThreads = max(1, checkThreads)
     }
 }
 
@@ -65,7 +70,7 @@ public final class Reviewer {
     public let facts: KernelFacts
     public let options: ReviewOptions
     private let extractor: FunctionExtractor
-    private let checks: [any FunctionCheck]
+    private let checker: PatchChecker
 
     /// `fullParsesBeforePrecompiling`: see FunctionExtractor (tests pass 0 and nil to compare the
     /// precompiled prelude with the prelude parsed in every unit).
@@ -77,7 +82,9 @@ public final class Reviewer {
         self.options = options
         extractor = try FunctionExtractor(fullParsesBeforePrecompiling: fullParsesBeforePrecompiling,
                                           preludeCache: preludeCache)
-        checks = CheckRegistry.all.filter { options.enabledRules?.contains($0.description.id) ?? true }
+        checker = PatchChecker(facts: facts, checks: CheckRegistry.all.filter {
+            options.enabledRules?.contains($0.description.id) ?? true
+        })
     }
 
     /// A reviewer that parses with an extractor made before it (`mmreview serve` keeps one, with
@@ -87,7 +94,9 @@ public final class Reviewer {
         self.facts = facts
         self.options = options
         self.extractor = extractor
-        checks = CheckRegistry.all.filter { options.enabledRules?.contains($0.description.id) ?? true }
+        checker = PatchChecker(facts: facts, checks: CheckRegistry.all.filter {
+            options.enabledRules?.contains($0.description.id) ?? true
+        })
     }
 
     public var libclangVersion: String { extractor.libclangVersion }
@@ -118,25 +127,63 @@ public final class Reviewer {
         var functions: [ExtractedFunction] = []
         var firstWithDiff: [[FileDiff]: PatchOrigin] = [:]
         var repeats: [(patch: PatchOrigin, repeats: PatchOrigin)] = []
+        // Patches go in batches: each batch is parsed in order on this thread, then its patches
+        // are checked, on several threads when checkThreads allows; findings keep patch order.
+        let batchSize = options.checkThreads == 1 ? 1 : 4 * options.checkThreads
+        var parsed: [(patch: Patch, extracted: [ExtractedFunction])] = []
         for (number, patch) in patches.enumerated() {
-            defer { progress?(number + 1, patches.count) }
             if let first = firstWithDiff[patch.files] {
                 repeats.append((patch.origin, first))
-                continue
+            } else {
+                firstWithDiff[patch.files] = patch.origin
+                let extracted = extractor.extract(FragmentBuilder().touchedFunctions(in: patch))
+                functions.append(contentsOf: extracted)
+                parsed.append((patch, extracted))
             }
-            firstWithDiff[patch.files] = patch.origin
-            let touched = FragmentBuilder().touchedFunctions(in: patch)
-            let extracted = extractor.extract(touched)
-            functions.append(contentsOf: extracted)
-            let knowledge = PatchKnowledge(models: extracted.flatMap { [$0.before, $0.after].compactMap { $0 } },
-                                           patch: patch, facts: facts)
-            for function in extracted {
-                findings.append(contentsOf: review(function, patch: patch, knowledge: knowledge))
+            if parsed.count == batchSize || number == patches.count - 1 {
+                findings += check(parsed)
+                parsed = []
+                progress?(number + 1, patches.count)
+            } else if parsed.isEmpty {
+                progress?(number + 1, patches.count)
             }
         }
         if !options.showUnchanged { findings.removeAll { $0.status == .unchanged } }
         findings.sort(by: Finding.reportOrder)
         return ReviewResult(patches: patches, findings: findings, errors: [], functions: functions, repeats: repeats)
+    }
+
+    /// The findings of parsed patches, in their order. The checker holds only values (facts,
+    /// checks) and every function's models are its own, so functions can be checked on several
+    /// threads (a one-patch review of several functions too).
+    private func check(_ parsed: [(patch: Patch, extracted: [ExtractedFunction])]) -> [Finding] {
+        let checker = self.checker
+        let knowledge = parsed.map { checker.knowledge(patch: $0.patch, extracted: $0.extracted) }
+        let work = parsed.indices.flatMap { index in parsed[index].extracted.map { (patchIndex: index, function: $0) } }
+        guard options.checkThreads > 1, work.count > 1 else {
+            return work.flatMap { checker.review($0.function, patch: parsed[$0.patchIndex].patch,
+                                                 knowledge: knowledge[$0.patchIndex]) }
+        }
+        let perFunction = PerIndexResults<[Finding]>(count: work.count)
+        DispatchQueue.concurrentPerform(iterations: work.count) { index in
+            let item = work[index]
+            perFunction.set(index, checker.review(item.function, patch: parsed[item.patchIndex].patch,
+                                                  knowledge: knowledge[item.patchIndex]))
+        }
+        return perFunction.all.flatMap { $0 }
+    }
+}
+
+/// The checks of one patch: what its functions' models show before and after, labelled
+/// introduced, fixed or unchanged.
+struct PatchChecker: Sendable {
+    let facts: KernelFacts
+    let checks: [any FunctionCheck]
+
+    /// What the checks of a patch's functions may know of the whole patch (its other functions,
+    /// the lock orders it states).
+    func knowledge(patch: Patch, extracted: [ExtractedFunction]) -> PatchKnowledge {
+        PatchKnowledge(models: extracted.flatMap { [$0.before, $0.after].compactMap { $0 } }, patch: patch, facts: facts)
     }
 
     /// Runs every check on both sides and labels each finding introduced, fixed or unchanged.
@@ -177,5 +224,25 @@ public final class Reviewer {
             message: finding.message,
             notes: finding.notes.map { FindingNote(file: file, line: $0.line, code: code($0.line), message: $0.message) },
             patch: patch.origin, matchKey: finding.matchKey)
+    }
+}
+
+/// One result per index, filled from several threads (each index by one of them).
+private final class PerIndexResults<Value>: @unchecked Sendable {
+    private var values: [Value?]
+    private let lock = NSLock()
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Value) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+
+    var all: [Value] {
+        lock.lock()
+        defer { lock.unlock() }
+        return values.map { $0! }
     }
 }

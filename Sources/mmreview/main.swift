@@ -103,7 +103,8 @@ struct MMReviewCommand: ParsableCommand {
         let reviewer: Reviewer
         do {
             reviewer = try resources.reviewer(facts: facts, options: ReviewOptions(
-                showUnchanged: showUnchanged, enabledRules: selected.count == ruleIDs.count ? nil : selected))
+                showUnchanged: showUnchanged, enabledRules: selected.count == ruleIDs.count ? nil : selected,
+                checkThreads: ProcessInfo.processInfo.activeProcessorCount))
         } catch {
             invocation.printError("mmreview: \(error)")
             return Status.unusable
