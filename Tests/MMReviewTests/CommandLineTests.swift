@@ -3,6 +3,7 @@ import Testing
 
 /// The mmreview command as a user runs it: exit statuses, formats, and the message on bad input.
 @Suite(.serialized) struct CommandLineTests {
+    /// A file under the temporary directory; each caller removes it when done.
     func writeTemporary(_ bytes: [UInt8], name: String) throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mmreview-cli-\(getpid())-\(name)")
         try Data(bytes).write(to: url)
@@ -60,6 +61,7 @@ import Testing
             }
             """
         let path = try writeTemporary(newFilePatch(source: source), name: "leak.diff")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let run = try runMMReview(["--format", "gcc", path])
         #expect(run.status == 1)
         #expect(run.stdout == """
@@ -76,6 +78,7 @@ import Testing
     @Test func cleanPatchExitsZeroAndQuietPrintsNothing() throws {
         let source = "void f(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\tg(mm);\n\tmmap_read_unlock(mm);\n}"
         let path = try writeTemporary(newFilePatch(source: source), name: "clean.diff")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let run = try runMMReview([path])
         #expect(run.status == 0)
         #expect(run.stdout == "mmreview found nothing to comment on in 1 patch.\n")
@@ -129,6 +132,7 @@ import Testing
     ] as [(String, [UInt8], String)])
     func badInput(_ name: String, _ bytes: [UInt8], _ expected: String) throws {
         let path = try writeTemporary(bytes, name: name)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let run = try runMMReview(["--format", "gcc", path])
         #expect(!run.stderr.contains("Fatal error"))
         #expect(!run.stderr.contains("Stack dump"))
@@ -158,6 +162,7 @@ import Testing
 
             """
         let path = try writeTemporary(Array(text.utf8), name: "truncated.diff")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let run = try runMMReview(["--format", "gcc", path])
         #expect(run.status == 1)
         #expect(run.stdout.contains("mm/x.c:13:1: error: f() returns here with 'mm->mmap_lock' still held [lock-leak]"))
@@ -188,6 +193,7 @@ import Testing
             + "> +++ b/mm/y.c\n> @@ -10,30 +10,31 @@ static int f(struct mm_struct *mm)\n>  {\n> +\tg(mm);\n\nWhy?\n"
         for (name, body) in [("complete.diff", text), ("trimmed.mail", quoted)] {
             let path = try writeTemporary(Array(body.utf8), name: name)
+            defer { try? FileManager.default.removeItem(atPath: path) }
             let run = try runMMReview(["--format", "gcc", path])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(!run.stderr.contains("note:"), "\(run.stderr)")
@@ -201,6 +207,7 @@ import Testing
         let mail = try String(contentsOfFile: posting, encoding: .utf8)
         let separator = "From a@b Thu Jan  1 00:00:00 1970\n"
         let path = try writeTemporary(Array((separator + mail + "\n" + separator + mail).utf8), name: "twice.mbox")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let once = try runMMReview(["--format", "gcc", posting])
         let twice = try runMMReview(["--format", "gcc", path])
         #expect(twice.status == 1)
@@ -222,7 +229,9 @@ import Testing
         for i in 0..<body { text += "+\tx\(i % 7) += g(mm, \(i));\n" }
         text += " }\n"
         let path = try writeTemporary(Array(text.utf8), name: "huge.diff")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let rssFile = path + ".rss"
+        defer { try? FileManager.default.removeItem(atPath: rssFile) }
         let run = try runProgram("/usr/bin/time", ["-f", "%M", "-o", rssFile, Repository.executable.path,
                                                    "--format", "gcc", path], in: Repository.root)
         #expect(run.status == 0, "\(run.stderr.prefix(500))")
@@ -245,6 +254,7 @@ import Testing
 
             """
         let path = try writeTemporary(Array(text.utf8), name: "prose.diff")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let run = try runMMReview(["--format", "gcc", path])
         #expect(run.status == 0 || run.status == 1)
         #expect(!run.stderr.contains("Fatal error"))

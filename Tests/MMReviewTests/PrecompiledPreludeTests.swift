@@ -52,7 +52,9 @@ import Testing
     @Test func storedByTheFirstRunLoadedByTheNextRebuiltWhenDamaged() throws {
         let facts = try FactsLoader().bundled()
         let input = try Repository.seed("000")
-        let directory = temporaryDirectory() + "/nested/mmreview"
+        let base = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let directory = base + "/nested/mmreview"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cache = PreludeCache(directory: directory)
         let expected = lines(try Reviewer(facts: facts, fullParsesBeforePrecompiling: nil).review([input]))
