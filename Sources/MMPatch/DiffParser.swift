@@ -160,17 +160,29 @@ struct DiffParser {
             let depth = lines[index].depth
             let (files, next) = parseFile(at: index)
             if !files.isEmpty {
-                if var last = found.last, last.depth == depth {
-                    last.files += files
-                    last.lastLine = next - 1
-                    found[found.count - 1] = last
+                if let last = found.indices.last, found[last].depth == depth {
+                    // In place: a copy of the last diff would copy its files on every append.
+                    found[last].files += files
+                    found[last].lastLine = next - 1
                 } else {
                     found.append(FoundDiff(depth: depth, firstLine: index, lastLine: next - 1, files: files))
                 }
             }
             index = max(next, index + 1)
         }
-        return found
+        return found.map(Self.withoutRepeatedFiles)
+    }
+
+    /// The diff with every file section that repeats an earlier one byte for byte left out. A
+    /// section shown twice (a diff concatenated with itself, a reply quoting the patch twice, a
+    /// flattened page whose copies are all rebuilt) says nothing new, and each copy would be
+    /// checked against all the others: the work grows with the square of the copies.
+    private static func withoutRepeatedFiles(_ diff: FoundDiff) -> FoundDiff {
+        guard diff.files.count > 1 else { return diff }
+        var seen = Set<FileDiff>()
+        var kept = diff
+        kept.files = diff.files.filter { seen.insert($0).inserted }
+        return kept
     }
 
     // MARK: Line classification

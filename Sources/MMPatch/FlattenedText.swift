@@ -30,7 +30,22 @@ enum FlattenedText {
             }
         }
         guard rebuiltAny else { return .failed("no flattened hunk found") }
-        return .rebuilt(lines: out, note: notes.joined(separator: "; "))
+        return .rebuilt(lines: out, note: distinctNotes(notes).joined(separator: "; "))
+    }
+
+    /// Each distinct note once, in order, with how many flattened lines it stands for when more
+    /// than one: a page of repeated copies gets one sentence, not one per copy.
+    static func distinctNotes(_ notes: [String]) -> [String] {
+        var order: [String] = []
+        var counts: [String: Int] = [:]
+        for note in notes {
+            if counts[note] == nil { order.append(note) }
+            counts[note, default: 0] += 1
+        }
+        return order.map { note in
+            let count = counts[note] ?? 1
+            return count == 1 ? note : "\(note) (\(count - 1) more flattened line\(count == 2 ? " was" : "s were") rebuilt the same way)"
+        }
     }
 
     struct Failure: Error {

@@ -106,6 +106,18 @@ import MMCore
         #expect(files[6].hunks.first?.repaired == false)
     }
 
+    /// A diff concatenated with itself is reviewed once; a later section of the same file that
+    /// differs (a second change to it) is kept.
+    @Test func repeatedFileSectionsAreKeptOnce() throws {
+        let twice = try readPatches(Self.gitDiff + "\n" + Self.gitDiff)
+        #expect(twice.count == 1)
+        #expect(twice.first?.files == (try readPatches(Self.gitDiff)).first?.files)
+        let changed = Self.gitDiff.replacingOccurrences(of: "+\tint y;", with: "+\tint w;")
+        let both = try readPatches(Self.gitDiff + "\n" + changed)
+        #expect(both.first?.files.filter { $0.displayPath == "mm/a.c" }.count == 2)
+        #expect(both.first?.files.count == 8)
+    }
+
     @Test func plainDiffWithTimestampsAndNoPrefixes() throws {
         let patches = try readPatches(Seed.s002, name: "seed.txt")
         #expect(patches.count == 1)

@@ -32,6 +32,21 @@ import MMCore
         #expect(patches[0].origin.note?.contains("the last hunk, cut short by the reply, ends where its code line does") == true)
     }
 
+    /// A page holding the flattened message many times over (the fuzzer's repeated line): the copies
+    /// are rebuilt into the same file sections, which are reviewed once and named in one note. Each
+    /// copy used to be checked against every other copy, and 4 600 copies took minutes.
+    @Test func repeatedFlattenedCopiesAreReviewedOnce() throws {
+        let once = try InputReader().read(bytes: Array(Seed.s004.utf8), name: "seed.txt", firstIndex: 0)
+        let page = Array(repeating: Seed.s004, count: 200).joined(separator: "\n")
+        let patches = try InputReader().read(bytes: Array(page.utf8), name: "page.txt", firstIndex: 0)
+        #expect(patches.count == 1)
+        #expect(patches[0].files == once[0].files)
+        #expect(patches[0].files.flatMap(\.hunks).count == 10)
+        let note = try #require(patches[0].origin.note)
+        #expect(note.hasSuffix("(199 more flattened lines were rebuilt the same way)"))
+        #expect(note.components(separatedBy: "line breaks were lost").count == 2)
+    }
+
     @Test func textWithoutQuoteMarkersIsNotRebuilt() {
         // Seed 004's first hunk header and lines, flattened without any `> ` quoting.
         let line = "diff --git a/include/linux/rmap.h b/include/linux/rmap.h index 7721674..1dc949f 100644 "
