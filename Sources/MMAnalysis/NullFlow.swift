@@ -33,6 +33,8 @@ public struct NullIncident: Sendable, Hashable {
     public var kind: Kind
     public var source: NullSource
     public var line: Int
+    /// For a dereference inside a callee (`memset(buf, …)`, `vma_pages(vma)`): the callee.
+    public var callee: String?
 }
 
 /// Follows the results of calls that can return NULL or an ERR_PTR through a function, along the
@@ -54,6 +56,10 @@ public struct NullFlow: Sendable {
     private let nullTestingHelpers: [String: Set<Int>]
     /// Calls that dereference some of their arguments (Rules/: `dereferences`).
     private let dereferencingCalls: [String: Set<Int>]
+    /// Calls that run only when another part of their expression lets them (`p && f(p)`,
+    /// `!p || f(p)`, `p ? f(p) : 0`), by line and column: what they read through is guarded by a
+    /// test the walk does not see as a branch.
+    private var shortCircuitedCalls: Set<[Int]> = []
     /// Variables the function passes to IS_ERR somewhere: a NULL test of those is a second test
     /// (`if (!p) break; if (IS_ERR(p)) …` for a value that is NULL at the end of a list), not a
     /// mistaken one.
@@ -91,7 +97,39 @@ public struct NullFlow: Sendable {
             }
             errTested = tested
         }
-        if !sources.isEmpty { run() }
+        if !sources.isEmpty {
+            shortCircuitedCalls = Self.shortCircuitedCalls(in: model.body)
+            run()
+        }
+    }
+
+    static func shortCircuitedCalls(in body: Statement) -> Set<[Int]> {
+        var result: Set<[Int]> = []
+        body.visitExpressions { e in
+            guard e.text.contains("&&") || e.text.contains("||") || e.text.contains("?") else { return }
+            for call in e.calls {
+                guard let at = e.text.range(of: call.callee + "(") else { continue }
+                let before = e.text[..<at.lowerBound]
+                if before.contains("&&") || before.contains("||") || before.contains("?") {
+                    result.insert([call.line, call.column])
+                }
+            }
+        }
+        return result
+    }
+
+    /// The kernel names a function that works on an object after the object: `vma_pages(vma)`,
+    /// `folio_mapping(folio)`, `page_address(page)`, `inode_lock(inode)` read through the pointer
+    /// their first argument is, as `p->x` does. Teardown calls (`dst_release`, `dev_put`, …)
+    /// often accept NULL the way kfree does, and validity tests may check for it: both are left out.
+    static func isAccessor(_ name: String, of variable: String, arguments: [String]) -> Bool {
+        guard variable.utf8.count >= 2, arguments.first == variable, isIdentifier(variable),
+              name.hasPrefix(variable + "_") else { return false }
+        let mayAcceptNull = ["_put", "_free", "_release", "_destroy", "_unref", "_drop", "_cleanup", "_exit",
+                             "_close", "_uninit", "_fini", "_deinit", "_del", "_remove", "_unregister", "_kill"]
+        if mayAcceptNull.contains(where: name.hasSuffix) { return false }
+        let testsIt = ["valid", "null", "exists", "_ok", "_is_err"]
+        return !testsIt.contains(where: name.contains)
     }
 
     public static func isIdentifier(_ text: String) -> Bool {
@@ -274,7 +312,7 @@ public struct NullFlow: Sendable {
             guard mentioned else { continue }
             switch name {
             case "IS_ERR", "PTR_ERR", "IS_ERR_VALUE", "PTR_ERR_OR_ZERO":
-                if source.kind == .null && arguments.first == v && !false {
+                if source.kind == .null && arguments.first == v {
                     found.insert(NullIncident(kind: .errTestOfNull, source: source, line: call.line))
                 }
                 state.remove(source)
@@ -285,15 +323,16 @@ public struct NullFlow: Sendable {
                 // `&p` handed to a call may change it.
                 if name.contains("BUG_ON") || name.contains("WARN_ON") || name.hasPrefix("WARN") {
                     state.remove(source)
-                } else if let indices = dereferencingCalls[name],
-                          arguments.indices.contains(where: { indices.contains($0) && arguments[$0] == v }),
-                          source.kind != .errPointer {
+                } else if source.kind != .errPointer, !shortCircuitedCalls.contains([call.line, call.column]),
+                          dereferencingCalls[name].map({ indices in
+                              arguments.indices.contains { indices.contains($0) && arguments[$0] == v }
+                          }) ?? (nullTestingHelpers[name] == nil && Self.isAccessor(name, of: v, arguments: arguments)) {
                     // `memset(buf, 0, n)` reads and writes through `buf`: an unchecked NULL oopses.
                     // The oops is inside the callee, out of this function's sight: later callees
                     // that read through it are named too (a reviewer names each), so it stays tracked.
                     var reported = source
                     reported.readByCallee = false
-                    found.insert(NullIncident(kind: .dereference, source: reported, line: call.line))
+                    found.insert(NullIncident(kind: .dereference, source: reported, line: call.line, callee: name))
                     if !source.readByCallee {
                         state.remove(source)
                         var marked = source

@@ -13,9 +13,12 @@ public struct MissingNullCheck: FunctionCheck {
         rationale: """
             Lookups (find_vma, find_get_page), allocations and get_task_mm return NULL when there is \
             nothing or no memory, and so do helpers a patch adds with a `return NULL` path. Using \
-            the result without a test oopses exactly in the rare case nobody tried. Functions that \
-            return an ERR_PTR never return NULL, so `if (!p)` lets the error through, and IS_ERR() \
-            on a NULL result never fires.
+            the result without a test oopses exactly in the rare case nobody tried, whether the \
+            function reads through it or hands it to a call that does: memset() and the others \
+            Rules/ names, or one named after the object it works on (`vma_pages(vma)`, \
+            `page_address(page)`), unless it is a teardown call that accepts NULL like kfree. \
+            Functions that return an ERR_PTR never return NULL, so `if (!p)` lets the error \
+            through, and IS_ERR() on a NULL result never fires.
             """,
         severity: .warning,
         triggering: [
@@ -61,6 +64,15 @@ public struct MissingNullCheck: FunctionCheck {
             	seq_puts(m, buf);
             	kfree(buf);
             	return 0;
+            }
+            """,
+            // A function named after the object it works on reads through its first argument.
+            """
+            static unsigned long vma_end(struct mm_struct *mm, unsigned long addr)
+            {
+            	struct vm_area_struct *vma;
+            	vma = find_vma(mm, addr);
+            ↓	return vma_pages(vma);
             }
             """,
             // Stored in a structure member and used through it; a NULL test of a thread
@@ -118,6 +130,43 @@ public struct MissingNullCheck: FunctionCheck {
             """,
         ],
         nonTriggering: [
+            // Teardown calls named after the object accept NULL as kfree does; a helper of the
+            // patch named after it that tests it itself.
+            """
+            static void foo_setup(struct foo *foo)
+            {
+            	if (!foo)
+            		return;
+            	foo->ready = 1;
+            }
+
+            static struct foo *make_foo(void)
+            {
+            	struct foo *foo = kzalloc(sizeof(*foo), GFP_KERNEL);
+            	foo_setup(foo);
+            	return foo;
+            }
+
+            static void try_foo(void)
+            {
+            	struct foo *foo = kzalloc(sizeof(*foo), GFP_KERNEL);
+            	foo_free(foo);
+            }
+            """,
+            // Calls that run only once the same expression has tested the pointer.
+            """
+            static void *first_address(struct mm_struct *mm, unsigned long addr, int nid)
+            {
+            	struct vm_area_struct *vma = find_vma(mm, addr);
+            	struct page *page;
+            	if (!vma || !vma_migratable(vma))
+            		return NULL;
+            	page = alloc_pages_node(nid, GFP_KERNEL, 0);
+            	if (page && page_to_nid(page) != nid)
+            		count_remote_page(nid);
+            	return page ? page_address(page) : NULL;
+            }
+            """,
             // Tested before it is read through; read through on one path only; a new value before the test.
             """
             static int name_len(struct foo *foo, int quick)
@@ -293,7 +342,8 @@ public struct MissingNullCheck: FunctionCheck {
             switch incident.kind {
             case .dereference:
                 let how = helperFailure[source.callee] != nil ? "returns NULL on some paths" : "can return NULL"
-                message = "can \(variable) be NULL here? \(callee) \(how) and \(variable) is dereferenced without a check"
+                let use = incident.callee.map { "is handed to \($0)(), which dereferences it," } ?? "is dereferenced"
+                message = "can \(variable) be NULL here? \(callee) \(how) and \(variable) \(use) without a check"
             case .nullTestOfErrPointer:
                 message = "\(callee) returns an ERR_PTR on failure, not NULL: this test lets the error through; use IS_ERR(\(source.variable))"
             case .errTestOfNull:
