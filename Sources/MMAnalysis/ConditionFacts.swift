@@ -83,6 +83,12 @@ public enum ConditionFacts {
             return outcome ? [Fact(atom: negative, value: false)]
                 : [Fact(atom: parts[0], value: true), Fact(atom: negative, value: true)]
         }
+        // `flags & CLONE_INTO_CGROUP`: a bit test. Testing the same bit again (either way round)
+        // is the same fact, which is what ties a lock taken under a flag to the later
+        // `if (!(flags & …)) return 0;` that cannot be reached with it held.
+        if let (value, mask) = bitTest(text) {
+            return [Fact(atom: value + "&" + mask, value: outcome)]
+        }
         if isSimpleOperand(text) || isCall(text) {
             for wrapper in ["likely(", "unlikely("] where text.hasPrefix(wrapper) && text.hasSuffix(")") {
                 return facts(condition: String(text.dropFirst(wrapper.count).dropLast()), outcome: outcome)
@@ -90,6 +96,40 @@ public enum ConditionFacts {
             return [Fact(atom: text, value: outcome)]
         }
         return []
+    }
+
+    /// `value&MASK` (blanks removed) split at its one top-level `&`: a value that is a variable or
+    /// a member path, and a mask that is a constant (`VM_WRITE`, `0x4`, `(A|B)`) or a variable.
+    static func bitTest(_ text: String) -> (String, String)? {
+        guard let bytes = asciiBytes(text), bytes.contains(UInt8(ascii: "&")) else { return nil }
+        var depth = 0
+        var split: Int?
+        for (offset, byte) in bytes.enumerated() {
+            switch byte {
+            case UInt8(ascii: "("), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: ")"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: "&") where depth == 0:
+                let before = offset > 0 ? bytes[offset - 1] : 0
+                let after = offset + 1 < bytes.count ? bytes[offset + 1] : 0
+                // `&&`, and `&x` at the start or after an operator, are not bit tests.
+                if before == UInt8(ascii: "&") || after == UInt8(ascii: "&") { return nil }
+                guard offset > 0, split == nil else { return nil }
+                split = offset
+            default: break
+            }
+        }
+        guard let at = split else { return nil }
+        let value = String(decoding: bytes[..<at], as: UTF8.self)
+        let mask = String(decoding: bytes[(at + 1)...], as: UTF8.self)
+        guard isSimpleOperand(value), !mask.isEmpty else { return nil }
+        let maskBytes = Array(mask.utf8)
+        let constantMask = maskBytes.allSatisfy { b in
+            (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == UInt8(ascii: "|")
+                || b == UInt8(ascii: "(") || b == UInt8(ascii: ")") || b == UInt8(ascii: "x")
+                || b == UInt8(ascii: "U") || b == UInt8(ascii: "L")
+        }
+        guard constantMask || isSimpleOperand(mask) else { return nil }
+        return (value, mask)
     }
 
     /// The atom that says `value` is negative (`ret<0`).

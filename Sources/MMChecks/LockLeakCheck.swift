@@ -372,6 +372,9 @@ public struct LockLeakCheck: FunctionCheck {
         let name = context.model.name.lowercased()
         let namedAsLockHelper = name.contains("lock") && !name.contains("unlock")
         let handsLocksToCaller = namedAsLockHelper || returnsLockedOnSuccess(analysis)
+        // Sparse's `__acquires(&cgroup_mutex)` on the definition: the function returns holding
+        // that lock for its caller (cgroup_css_set_fork() takes it for cgroup_post_fork()).
+        let annotatedAcquired = Set(LockAnnotation.of(context.model).filter { $0.kind == .acquires }.map(\.lock))
         var findings: [SideFinding] = []
         var reported = Set<String>()
         for (key, sites) in heldAt.sorted(by: { $0.key < $1.key }) {
@@ -381,7 +384,7 @@ public struct LockLeakCheck: FunctionCheck {
             guard keysReleased.contains(key) || sites.contains(where: { site in
                 trylockSplitsExit(key: key, record: site.record, exit: site.node, analysis: analysis) })
             else { continue }
-            if handsLocksToCaller { continue }
+            if handsLocksToCaller || annotatedAcquired.contains(key) { continue }
             if let first = sites.first, locksThroughCallerState(first.record.event, model: context.model) { continue }
             let returnConvention = ReturnedLockConvention(analysis: analysis, model: context.model)
             for site in sites {
@@ -392,8 +395,11 @@ public struct LockLeakCheck: FunctionCheck {
                 if reported.contains(dedupe) { continue }
                 let event = site.record.event
                 if site.record.status == .presumedHeld {
-                    // Taken in code the patch does not show: only a leak when other exits release it.
-                    guard presumedReleasedSomewhere.contains(key) else { continue }
+                    // Taken in code the patch does not show: only a leak when other exits release it,
+                    // and not when the release depends only on what the caller passed.
+                    guard presumedReleasedSomewhere.contains(key),
+                          !releasedUnderCallerFlag(key: key, analysis: analysis, model: context.model)
+                    else { continue }
                     reported.insert(dedupe)
                     let releaseLine = analysis.events.filter { $0.value.key == key && $0.value.action == .release }
                         .map { $0.value.call.line }.min()
@@ -435,6 +441,71 @@ public struct LockLeakCheck: FunctionCheck {
                 message: "\(context.spokenFunction) \(leaves) here with \(event.spoken) still held: the patch adds \(event.call.callee)() before this exit",
                 matchKey: "\(event.key)|added-release|\(context.code(at: added.exitLine))")
         }
+    }
+
+    /// Every release of a lock the caller holds sits under an `if` that tests only the function's
+    /// parameters (`if (kargs->flags & CLONE_INTO_CGROUP) mutex_unlock(&cgroup_mutex);` in
+    /// cgroup_post_fork()): the caller holds the lock exactly when that flag says so, having taken
+    /// it under the same flag, and the path around the release is the one where it does not.
+    private func releasedUnderCallerFlag(key: String, analysis: LockStateAnalysis, model: FunctionModel) -> Bool {
+        let releaseLines = Set(analysis.events.values.filter { $0.key == key && $0.action == .release }.map(\.call.line))
+        guard !releaseLines.isEmpty else { return false }
+        let parameters = Set(model.parameterNames)
+        var guarded = Set<Int>()
+        func visit(_ statement: Statement) {
+            switch statement {
+            case .block(let items):
+                items.forEach(visit)
+            case .ifElse(let condition, let then, let otherwise):
+                if testsOnly(parameters, condition.text) {
+                    let inside = Set(then.allCalls.map(\.line)).intersection(releaseLines)
+                    let elsewhere = otherwise.map { Set($0.allCalls.map(\.line)).intersection(releaseLines) } ?? []
+                    if elsewhere.isEmpty { guarded.formUnion(inside) }
+                }
+                visit(then)
+                otherwise.map(visit)
+            case .loop(let loop):
+                visit(loop.body)
+            case .switchCase(_, let body):
+                visit(body)
+            default:
+                break
+            }
+        }
+        visit(model.body)
+        return guarded == releaseLines
+    }
+
+    /// A condition whose every name is a parameter (or a member reached from one), a constant in
+    /// capitals, or a number: it says what the caller asked for, not what the function found.
+    private func testsOnly(_ parameters: Set<String>, _ condition: String) -> Bool {
+        var sawParameter = false
+        var word = ""
+        var previous: Character = " "
+        var wordStartPrevious: Character = " "
+        func finish() -> Bool {
+            defer { word = "" }
+            guard !word.isEmpty else { return true }
+            if word.first!.isNumber { return true }
+            // A member name after `->` or `.` belongs to what comes before it.
+            if wordStartPrevious == ">" || wordStartPrevious == "." { return true }
+            if parameters.contains(word) { sawParameter = true; return true }
+            return word.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
+        }
+        for c in condition {
+            if c.isLetter || c.isNumber || c == "_" {
+                if word.isEmpty { wordStartPrevious = previous }
+                word.append(c)
+            } else {
+                if !finish() { return false }
+                // A call in the condition asks something at run time.
+                if c == "(" && previous.isLetter { return false }
+                if !c.isWhitespace { previous = c }
+                continue
+            }
+            previous = c
+        }
+        return finish() && sawParameter
     }
 
     /// The lock was taken by a try-lock in sight and the same exit is also reached with it not
