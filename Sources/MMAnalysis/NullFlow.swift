@@ -59,7 +59,12 @@ public struct NullFlow: Sendable {
     /// Calls that run only when another part of their expression lets them (`p && f(p)`,
     /// `!p || f(p)`, `p ? f(p) : 0`), by line and column: what they read through is guarded by a
     /// test the walk does not see as a branch.
-    private var shortCircuitedCalls: Set<[Int]> = []
+    private var shortCircuitedCalls: Set<CallSite> = []
+
+    struct CallSite: Hashable {
+        var line: Int
+        var column: Int
+    }
     /// Variables the function passes to IS_ERR somewhere: a NULL test of those is a second test
     /// (`if (!p) break; if (IS_ERR(p)) …` for a value that is NULL at the end of a list), not a
     /// mistaken one.
@@ -103,15 +108,15 @@ public struct NullFlow: Sendable {
         }
     }
 
-    static func shortCircuitedCalls(in body: Statement) -> Set<[Int]> {
-        var result: Set<[Int]> = []
+    static func shortCircuitedCalls(in body: Statement) -> Set<CallSite> {
+        var result: Set<CallSite> = []
         body.visitExpressions { e in
             guard e.text.contains("&&") || e.text.contains("||") || e.text.contains("?") else { return }
             for call in e.calls {
                 guard let at = e.text.range(of: call.callee + "(") else { continue }
                 let before = e.text[..<at.lowerBound]
                 if before.contains("&&") || before.contains("||") || before.contains("?") {
-                    result.insert([call.line, call.column])
+                    result.insert(CallSite(line: call.line, column: call.column))
                 }
             }
         }
@@ -323,7 +328,7 @@ public struct NullFlow: Sendable {
                 // `&p` handed to a call may change it.
                 if name.contains("BUG_ON") || name.contains("WARN_ON") || name.hasPrefix("WARN") {
                     state.remove(source)
-                } else if source.kind != .errPointer, !shortCircuitedCalls.contains([call.line, call.column]),
+                } else if source.kind != .errPointer, !shortCircuitedCalls.contains(CallSite(line: call.line, column: call.column)),
                           dereferencingCalls[name].map({ indices in
                               arguments.indices.contains { indices.contains($0) && arguments[$0] == v }
                           }) ?? (nullTestingHelpers[name] == nil && Self.isAccessor(name, of: v, arguments: arguments)) {

@@ -477,35 +477,32 @@ public struct LockLeakCheck: FunctionCheck {
     }
 
     /// A condition whose every name is a parameter (or a member reached from one), a constant in
-    /// capitals, or a number: it says what the caller asked for, not what the function found.
+    /// capitals, or a number, with no call: it says what the caller asked for, not what the
+    /// function found.
     private func testsOnly(_ parameters: Set<String>, _ condition: String) -> Bool {
+        func isNameCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+        let text = Array(condition.filter { !$0.isWhitespace })
         var sawParameter = false
-        var word = ""
-        var previous: Character = " "
-        var wordStartPrevious: Character = " "
-        func finish() -> Bool {
-            defer { word = "" }
-            guard !word.isEmpty else { return true }
-            if word.first!.isNumber { return true }
-            // A member name after `->` or `.` belongs to what comes before it.
-            if wordStartPrevious == ">" || wordStartPrevious == "." { return true }
-            if parameters.contains(word) { sawParameter = true; return true }
-            return word.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
-        }
-        for c in condition {
-            if c.isLetter || c.isNumber || c == "_" {
-                if word.isEmpty { wordStartPrevious = previous }
-                word.append(c)
-            } else {
-                if !finish() { return false }
-                // A call in the condition asks something at run time.
-                if c == "(" && previous.isLetter { return false }
-                if !c.isWhitespace { previous = c }
-                continue
+        var start = 0
+        while start < text.count {
+            guard isNameCharacter(text[start]) else { start += 1; continue }
+            var end = start
+            while end < text.count && isNameCharacter(text[end]) { end += 1 }
+            let word = String(text[start..<end])
+            let before: Character = start > 0 ? text[start - 1] : " "
+            // A call in the condition asks something at run time.
+            if end < text.count && text[end] == "(" { return false }
+            // Numbers, and member names after `->` or `.`, say nothing of their own.
+            if !(word.first!.isNumber || before == ">" || before == ".") {
+                if parameters.contains(word) {
+                    sawParameter = true
+                } else if !word.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) {
+                    return false
+                }
             }
-            previous = c
+            start = end
         }
-        return finish() && sawParameter
+        return sawParameter
     }
 
     /// The lock was taken by a try-lock in sight and the same exit is also reached with it not
